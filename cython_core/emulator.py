@@ -1,0 +1,276 @@
+"""The chip emulator: state, inputs and outputs around the compiled time-step kernel.
+
+Everything here is in hardware units and hardware time: volts (V), microseconds (us),
+nanoamperes (nA), picofarads (pF), 8 ns timestamp ticks. The emulator knows arrays,
+not PyNN and not the mapping; the chip's sizes come from the arrays it is given.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+try:
+    from . import _lif
+except ImportError as err:  # pragma: no cover - exercised only on a broken install
+    raise ImportError(
+        "pynn_bss2's compiled emulator (pynn_bss2.cython_core._lif) is missing. "
+        "Build it with `pip install -e .` (or `make test`) from the repository root; "
+        "a C compiler, Cython>=3 and numpy>=2 are needed."
+    ) from err
+
+from ..errors import EmulationError
+
+V_PER_US_PER_NA_PER_PF = 1e-3
+"""Unit conversion: a current of 1 nA on 1 pF changes the voltage by 1e-3 V/us."""
+
+
+@dataclass(frozen=True)
+class CircuitParameters:
+    """Per-circuit settings of the leaky integrate-and-fire circuits, hardware units.
+
+    Every field is a float array with one entry per circuit (``refrac`` and the
+    gains included). Circuit ``n`` is column ``n % n_columns`` of hemisphere
+    ``n // n_columns``.
+    """
+
+    v_leak: np.ndarray       # V, leak (resting) potential
+    v_reset: np.ndarray      # V, reset potential
+    v_thresh: np.ndarray     # V, spike threshold
+    v_init: np.ndarray       # V, membrane at the start of a run from t = 0
+    tau_mem: np.ndarray      # us, membrane time constant
+    tau_syn_exc: np.ndarray  # us, excitatory synaptic input time constant
+    tau_syn_inh: np.ndarray  # us, inhibitory synaptic input time constant
+    tau_ref: np.ndarray      # us, refractory time
+    c_mem: np.ndarray        # pF, membrane capacitance
+    i_offset: np.ndarray     # nA, constant offset current
+    gain_exc: np.ndarray     # nA per weight LSB, excitatory synaptic input
+    gain_inh: np.ndarray     # nA per weight LSB, inhibitory synaptic input
+
+
+@dataclass(frozen=True)
+class SynapseArrays:
+    """The synapse arrays of all hemispheres, stacked hemisphere-major.
+
+    ``weights`` and ``labels`` are uint8 ``[n_hemispheres * n_rows, n_columns]``;
+    ``row_sign`` is int8 per global row (+1 excitatory, -1 inhibitory, 0 off).
+    """
+
+    weights: np.ndarray
+    labels: np.ndarray
+    row_sign: np.ndarray
+    n_rows: int  # rows per hemisphere
+
+
+@dataclass(frozen=True)
+class EventRoutes:
+    """Where the spikes of each circuit go on chip (CSR over circuits).
+
+    The events of circuit ``n`` are ``row[ptr[n]:ptr[n+1]]`` (global synapse rows)
+    with addresses ``address[ptr[n]:ptr[n+1]]``.
+    """
+
+    ptr: np.ndarray      # int64 [n_circuits + 1]
+    row: np.ndarray      # int32
+    address: np.ndarray  # uint8
+
+    @classmethod
+    def empty(cls, n_circuits: int) -> "EventRoutes":
+        """No on-chip connections."""
+        return cls(np.zeros(n_circuits + 1, np.int64), np.zeros(0, np.int32),
+                   np.zeros(0, np.uint8))
+
+
+@dataclass(frozen=True)
+class RawOutput:
+    """What one emulator run produced, in hardware units.
+
+    ``spike_circuit`` / ``spike_tick``: every spike as (circuit, 8 ns timestamp tick),
+    in time order. ``v`` is ``[samples, len(recorded)]`` in V: the membranes of the
+    circuits ``recorded`` at the integration steps ``sample_step``.
+    """
+
+    spike_circuit: np.ndarray
+    spike_tick: np.ndarray
+    recorded: np.ndarray
+    v: np.ndarray
+    sample_step: np.ndarray
+
+
+def propagators(params: CircuitParameters, dt_us: float) -> dict[str, np.ndarray]:
+    """Exact one-step propagators of the linear membrane and synaptic input equations.
+
+    ``C dV/dt = (C/tau_mem)(E_L - V) + I_exc - I_inh + I_offset`` with exponentially
+    decaying inputs, integrated exactly over ``dt_us`` (as NEST's iaf_psc_exp does).
+
+    Returns
+    -------
+    dict
+        ``p22`` (1), ``p11_exc``, ``p11_inh`` (1), ``p21_exc``, ``p21_inh`` (V per nA
+        of input current at the start of the step) and ``p20`` (V per nA of constant
+        current), each one float array per circuit.
+    """
+    dt = float(dt_us)
+    tau_m = np.asarray(params.tau_mem, float)
+    scale = V_PER_US_PER_NA_PER_PF / np.asarray(params.c_mem, float)
+    p22 = np.exp(-dt / tau_m)
+
+    def input_to_membrane(tau_s):
+        # integral of exp(-(dt - u)/tau_m) exp(-u/tau_s) du over [0, dt], stable at tau_s = tau_m
+        x = 1.0 / tau_m - 1.0 / tau_s
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kernel = np.where(np.abs(x * dt) < 1e-12, dt, np.expm1(x * dt) / x)
+        return scale * p22 * kernel
+
+    tau_e = np.asarray(params.tau_syn_exc, float)
+    tau_i = np.asarray(params.tau_syn_inh, float)
+    return {
+        "p22": p22,
+        "p11_exc": np.exp(-dt / tau_e),
+        "p11_inh": np.exp(-dt / tau_i),
+        "p21_exc": input_to_membrane(tau_e),
+        "p21_inh": input_to_membrane(tau_i),
+        "p20": -scale * tau_m * np.expm1(-dt / tau_m),
+    }
+
+
+class Emulator:
+    """One emulated chip: configuration, state, and the run loop in compiled code.
+
+    Parameters
+    ----------
+    circuits : CircuitParameters
+        Per-circuit settings (hardware units).
+    synapses : SynapseArrays
+        Weights, labels and row signs.
+    routes : EventRoutes
+        On-chip destinations of each circuit's spikes.
+    dt_us : float
+        Integration step in hardware us.
+    tick_us : float
+        Timestamp resolution of spike input and output in hardware us.
+    latency_steps : int
+        On-chip neuron -> synapse latency in integration steps (at least 1).
+    """
+
+    def __init__(self, circuits: CircuitParameters, synapses: SynapseArrays,
+                 routes: EventRoutes, dt_us: float, tick_us: float, latency_steps: int):
+        self.circuits = circuits
+        self.synapses = synapses
+        self.routes = routes
+        self.dt_us = float(dt_us)
+        self.tick_us = float(tick_us)
+        if latency_steps < 1:
+            raise EmulationError(f"latency_steps = {latency_steps}: on-chip events need "
+                                 "at least one step of latency")
+        self.latency_steps = int(latency_steps)
+        self._prop = propagators(circuits, self.dt_us)
+        self._refrac_steps = np.rint(np.asarray(circuits.tau_ref) / self.dt_us).astype(np.int32)
+        self._fixed = {name: np.ascontiguousarray(getattr(circuits, name), dtype=float)
+                       for name in ("v_leak", "v_reset", "v_thresh", "i_offset",
+                                    "gain_exc", "gain_inh")}
+        self.n_circuits = len(circuits.v_leak)
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to t = 0: membranes at ``v_init``, no input, no pending events."""
+        n = self.n_circuits
+        self.step = 0
+        self.v = np.array(self.circuits.v_init, dtype=float)
+        self.i_exc = np.zeros(n)
+        self.i_inh = np.zeros(n)
+        self.refrac_left = np.zeros(n, np.int32)
+        self._ring = np.zeros((self.latency_steps + 1, 2, n))
+        self._host = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
+
+    @property
+    def time_us(self) -> float:
+        """Current hardware time in us."""
+        return self.step * self.dt_us
+
+    def tick_to_step(self, tick) -> np.ndarray:
+        """First integration step at or after each 8 ns tick (int64)."""
+        return np.ceil(np.asarray(tick) * (self.tick_us / self.dt_us) - 1e-9).astype(np.int64)
+
+    def queue_host_events(self, tick, row, address) -> None:
+        """Schedule host spike events: arrival 8 ns tick, global synapse row, address.
+
+        An event is delivered at the first integration step at or after its arrival
+        time. Events may be queued for any future time, across several runs.
+        """
+        tick = np.asarray(tick, np.int64)
+        step = self.tick_to_step(tick)
+        if step.size and step.min() <= self.step:
+            raise EmulationError(
+                f"host event at {tick.min() * self.tick_us} us arrives before the chip's "
+                f"current time {self.time_us} us; queue events before running past them"
+            )
+        steps = np.concatenate([self._host[0], step])
+        rows = np.concatenate([self._host[1], np.asarray(row, np.int32)])
+        addrs = np.concatenate([self._host[2], np.asarray(address, np.uint8)])
+        order = np.argsort(steps, kind="stable")
+        self._host = (steps[order], rows[order], addrs[order])
+
+    def run(self, n_steps: int, record: np.ndarray | None = None,
+            interval_steps: int = 1, record_start: bool = False) -> RawOutput:
+        """Advance the chip by ``n_steps`` integration steps.
+
+        Parameters
+        ----------
+        n_steps : int
+            Steps to run (each ``dt_us``).
+        record : array of int, optional
+            Circuits whose membrane is sampled.
+        interval_steps : int
+            Sample every this many steps (absolute step index a multiple of it).
+        record_start : bool
+            Also return the sample at the current (starting) step.
+
+        Returns
+        -------
+        RawOutput
+        """
+        rec = np.ascontiguousarray(record if record is not None else [], dtype=np.int32)
+        interval = int(interval_steps)
+        step0, step1 = self.step, self.step + int(n_steps)
+        first = step0 // interval + 1  # first sample index inside the run
+        n_samples = step1 // interval - first + 1
+        v_out = np.zeros((max(n_samples, 0), rec.size))
+        start = self.v[rec].copy() if (record_start and step0 % interval == 0) else None
+        spikes_c, spikes_s = self._advance(step1 - step0, rec, interval, v_out, first)
+        sample_steps = np.arange(first, first + len(v_out), dtype=np.int64) * interval
+        if start is not None:
+            v_out = np.vstack([start[None, :], v_out])
+            sample_steps = np.concatenate([[step0], sample_steps])
+        ticks = np.rint(spikes_s * (self.dt_us / self.tick_us)).astype(np.int64)
+        return RawOutput(spikes_c, ticks, rec, v_out, sample_steps)
+
+    def _advance(self, n_steps, rec, interval, v_out, rec_row0):
+        """Call the kernel until ``n_steps`` are done, growing spike buffers as needed."""
+        due = np.searchsorted(self._host[0], self.step + n_steps, side="right")
+        host = tuple(np.ascontiguousarray(a[:due]) for a in self._host)
+        cursor = np.zeros(1, np.int64)
+        capacity = max(4 * self.n_circuits, int(self.n_circuits * n_steps * 0.01))
+        spike_c = np.empty(capacity, np.int32)
+        spike_s = np.empty(capacity, np.int64)
+        n_spikes, remaining = 0, n_steps
+        p, f, syn, r = self._prop, self._fixed, self.synapses, self.routes
+        while True:
+            status, done, n_spikes = _lif.run_lif(
+                f["v_leak"], f["v_reset"], f["v_thresh"],
+                p["p22"], p["p11_exc"], p["p11_inh"], p["p21_exc"], p["p21_inh"], p["p20"],
+                f["i_offset"], f["gain_exc"], f["gain_inh"], self._refrac_steps,
+                syn.weights, syn.labels, syn.row_sign, syn.n_rows,
+                r.ptr, r.row, r.address, self._ring,
+                host[0], host[1], host[2], cursor,
+                self.v, self.i_exc, self.i_inh, self.refrac_left,
+                spike_c, spike_s, n_spikes, rec, interval, v_out, rec_row0,
+                self.step, remaining)
+            self.step += done
+            remaining -= done
+            if status == _lif.STATUS_OK:
+                break
+            spike_c = np.concatenate([spike_c, np.empty_like(spike_c)])
+            spike_s = np.concatenate([spike_s, np.empty_like(spike_s)])
+        self._host = tuple(a[due:] for a in self._host)
+        return spike_c[:n_spikes].copy(), spike_s[:n_spikes].copy()

@@ -1,0 +1,115 @@
+"""The compiler's results: the chip configuration and the mapping report."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays
+from .chip_spec import ChipSpec
+from .discretize import Discretised, ProjectionStats, VoltageMap
+from .place import Placement
+from .route import HostRoutes, Routing
+
+
+@dataclass(frozen=True)
+class ChipConfig:
+    """Everything the emulator needs to run one network, in hardware units."""
+
+    spec: ChipSpec
+    dt_us: float
+    latency_steps: int
+    circuits: CircuitParameters
+    synapses: SynapseArrays
+    routes: EventRoutes
+    host: HostRoutes
+    placement: Placement
+    voltage_map: VoltageMap
+
+
+@dataclass(frozen=True)
+class MappingReport:
+    """What the compiler used and what it had to change.
+
+    ``resources`` maps a resource name to ``(used, available)``.
+    """
+
+    resources: dict
+    voltage_map: VoltageMap
+    latency_ms: float
+    projections: tuple[ProjectionStats, ...]
+
+    def as_dict(self) -> dict:
+        """The report as plain Python types (JSON-serialisable)."""
+        return {
+            "resources": {k: {"used": u, "available": a} for k, (u, a) in self.resources.items()},
+            "voltage_map": asdict(self.voltage_map),
+            "on_chip_latency_ms": self.latency_ms,
+            "projections": [asdict(p) for p in self.projections],
+        }
+
+    def __str__(self) -> str:
+        lines = ["Mapping report", "  resources (used / available):"]
+        for name, (used, available) in self.resources.items():
+            lines.append(f"    {name:<22} {used:>7} / {available}")
+        vm = self.voltage_map
+        lines.append(f"  voltage map: V_chip = {vm.offset_v:.4f} V + {vm.slope_v_per_mv:.5f} V/mV"
+                     " * V_model")
+        lines.append("  projections:")
+        for p in self.projections:
+            delay = _delay_text(p, self.latency_ms)
+            lines.append(f"    {p.label}: {p.n_connections} connections, largest weight "
+                         f"rounding error {100 * p.max_rel_weight_error:.2f} %"
+                         + (f", {p.n_lost} weights rounded to zero" if p.n_lost else "")
+                         + f"; {delay}")
+        return "\n".join(lines)
+
+
+def _delay_text(p: ProjectionStats, latency_ms: float) -> str:
+    lo, hi = p.delay_requested_ms
+    if math.isnan(lo):
+        return "no connections"
+    if p.on_chip:
+        return (f"delays requested {lo:g}..{hi:g} ms, realised {latency_ms:g} ms "
+                "(the chip's fixed on-chip latency)")
+    rlo, rhi = p.delay_realised_ms
+    return f"delays requested {lo:g}..{hi:g} ms, realised {rlo:g}..{rhi:g} ms (host, exact)"
+
+
+def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placement,
+             routing: Routing) -> ChipConfig:
+    """Combine the stages' results into a :class:`ChipConfig` for all circuits.
+
+    Circuits without a cell idle: at rest at the bottom of the readable range, with a
+    threshold at the top of the voltage domain, the default calibration targets as
+    time constants, and no input.
+    """
+    n = spec.n_circuits
+    idle = dict(v_leak=spec.v_readable_range[0], v_reset=spec.v_readable_range[0],
+                v_thresh=spec.v_domain[1], v_init=spec.v_readable_range[0],
+                tau_mem=spec.tau_default_us, tau_syn_exc=spec.tau_default_us,
+                tau_syn_inh=spec.tau_default_us, tau_ref=spec.tau_ref_default_us,
+                c_mem=spec.c_mem_max_pf, i_offset=0.0, gain_exc=0.0, gain_inh=0.0)
+    fields = {}
+    for name, value in idle.items():
+        arr = np.full(n, float(value))
+        arr[placement.circuit] = disc.neurons[name]
+        fields[name] = arr
+    return ChipConfig(spec, dt_us, disc.latency_steps, CircuitParameters(**fields),
+                      routing.synapses, routing.routes, routing.host, placement,
+                      disc.voltage_map)
+
+
+def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
+                 routing: Routing, dt_ms: float) -> MappingReport:
+    """Resource use and per-projection discretisation figures."""
+    syn = config.synapses
+    resources = {
+        "neuron circuits": (int(len(config.placement.circuit)), spec.n_circuits),
+        "synapse rows": (int(sum(routing.rows_used)), spec.n_global_rows),
+        "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
+        "virtual sources": (int(len(disc.sources.kind)), spec.n_global_rows * spec.n_addresses),
+    }
+    return MappingReport(resources, config.voltage_map, disc.latency_steps * dt_ms,
+                         disc.projections)

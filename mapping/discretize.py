@@ -1,0 +1,252 @@
+"""Discretisation: model parameters, weights and delays -> what the chip can hold.
+
+- One affine voltage map (model mV -> chip V) per network, chosen so that every
+  potential the network uses sits inside the chip's well-readable range.
+- Time constants converted to hardware time and checked against the calibratable
+  ranges; every violation is collected and reported at once.
+- Connections with the same source, target, receptor and (for host sources) delay are
+  merged into one synapse (static current-based synapses add exactly); weights become
+  6-bit codes with one gain per target neuron and receptor, chosen so the largest weight
+  onto that neuron uses the full range. The rounding error is measured per projection.
+- Delays: host sources get their delay exactly (to the 8 ns tick); on-chip connections
+  get the chip's fixed pathway latency, realised as a whole number of steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ParameterRangeError
+from .chip_spec import ChipSpec
+from .graph import HOST, NEURON, NetworkGraph
+
+# (model parameter, hardware range field of ChipSpec, what it is)
+_TIME_CHECKS = (
+    ("tau_m", "tau_mem_range_us", "membrane time constant"),
+    ("tau_syn_E", "tau_syn_range_us", "excitatory synaptic time constant"),
+    ("tau_syn_I", "tau_syn_range_us", "inhibitory synaptic time constant"),
+    ("tau_refrac", "tau_ref_range_us", "refractory period"),
+)
+_HEADROOM_BELOW = 0.5  # of the used span, left below the lowest potential for inhibition
+_HEADROOM_ABOVE = 0.1  # of the used span, left above the highest potential
+
+
+@dataclass(frozen=True)
+class VoltageMap:
+    """Affine map between model membrane potentials (mV) and chip voltages (V)."""
+
+    offset_v: float        # V, chip voltage of model 0 mV
+    slope_v_per_mv: float  # V per mV
+
+    def to_hw(self, v_mv):
+        """Model mV -> chip V."""
+        return self.offset_v + self.slope_v_per_mv * np.asarray(v_mv, float)
+
+    def to_model(self, v_hw):
+        """Chip V -> model mV."""
+        return (np.asarray(v_hw, float) - self.offset_v) / self.slope_v_per_mv
+
+
+@dataclass(frozen=True)
+class VirtualSources:
+    """Distinct event sources the routing must serve.
+
+    One per (source cell, receptor sign, and for host sources the delay): events of
+    one virtual source reach their targets at one time on rows of one sign.
+    ``kind`` is 0 for on-chip neurons, 1 for host sources; ``cell`` the global index
+    among cells of that kind; ``delay_tick`` the host delay in 8 ns ticks (0 on chip).
+    """
+
+    kind: np.ndarray
+    cell: np.ndarray
+    delay_tick: np.ndarray
+    sign: np.ndarray
+
+
+@dataclass(frozen=True)
+class Synapses:
+    """Merged synapses: virtual source -> global neuron index, with 6-bit code."""
+
+    source: np.ndarray
+    target: np.ndarray
+    code: np.ndarray
+
+
+@dataclass(frozen=True)
+class ProjectionStats:
+    """What discretisation did to one projection."""
+
+    label: str
+    n_connections: int
+    max_rel_weight_error: float   # largest |realised - requested| / requested
+    n_lost: int                   # nonzero weights that rounded to code 0
+    on_chip: bool
+    delay_requested_ms: tuple[float, float]  # (min, max); (nan, nan) if empty
+    delay_realised_ms: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Discretised:
+    """Output of :func:`discretize`: hardware parameters per neuron cell, synapses."""
+
+    voltage_map: VoltageMap
+    neurons: dict           # CircuitParameters field -> array per global neuron cell
+    sources: VirtualSources
+    synapses: Synapses
+    latency_steps: int
+    projections: tuple[ProjectionStats, ...]
+
+
+def discretize(graph: NetworkGraph, spec: ChipSpec) -> Discretised:
+    """Turn a network graph into hardware parameters and 6-bit synapses.
+
+    Raises
+    ------
+    ParameterRangeError
+        Listing every neuron parameter outside the chip's ranges.
+    """
+    _check_time_constants(graph, spec)
+    vmap = choose_voltage_map(graph, spec)
+    dt_us = float(spec.bio_ms_to_hw_us(graph.dt_ms))
+    latency_steps = max(1, int(round(spec.pathway_latency_us / dt_us)))
+    conn = _connections(graph, spec)
+    sources, synapses, weight = _merge(conn)
+    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    neurons = _neuron_settings(graph, spec, vmap, gains)
+    stats = _projection_stats(graph, spec, conn, weight, codes, gains, sources,
+                              synapses, latency_steps * graph.dt_ms)
+    keep = codes > 0
+    return Discretised(vmap, neurons, sources,
+                       Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
+                       latency_steps, stats)
+
+
+def choose_voltage_map(graph: NetworkGraph, spec: ChipSpec) -> VoltageMap:
+    """Map the span of rest, reset, threshold and initial potentials, with headroom,
+    onto the chip's well-readable voltage range."""
+    used = np.concatenate([graph.neuron_parameter(p)
+                           for p in ("v_rest", "v_reset", "v_thresh", "v_init")])
+    lo, hi = (used.min(), used.max()) if used.size else (-70.0, -50.0)
+    span = max(hi - lo, 1.0)
+    model_lo = lo - _HEADROOM_BELOW * span
+    model_hi = hi + _HEADROOM_ABOVE * span
+    hw_lo, hw_hi = spec.v_readable_range
+    slope = (hw_hi - hw_lo) / (model_hi - model_lo)
+    return VoltageMap(offset_v=hw_lo - slope * model_lo, slope_v_per_mv=slope)
+
+
+def _check_time_constants(graph: NetworkGraph, spec: ChipSpec) -> None:
+    problems = []
+    for i in graph.indices_of(NEURON):
+        pop = graph.populations[i]
+        for name, range_field, what in _TIME_CHECKS:
+            values = np.asarray(pop.params[name], float)
+            lo, hi = spec.bio_range_ms(getattr(spec, range_field))
+            bad = values[(values < lo * (1 - 1e-9)) | (values > hi * (1 + 1e-9))]
+            if bad.size:
+                problems.append(
+                    f"Population '{pop.label}': {name} ({what}) = {bad[0]:g} ms "
+                    f"({bad.size} cell(s)) is outside the chip's range {lo:g}..{hi:g} ms "
+                    f"(at acceleration {spec.acceleration:g}x); choose {name} within it")
+    if problems:
+        raise ParameterRangeError("\n".join(problems))
+
+
+def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
+    """All connections as flat arrays, sources keyed by kind, cell and delay tick."""
+    offsets = {NEURON: graph.offsets(NEURON), HOST: graph.offsets(HOST)}
+    parts = []
+    for k, proj in enumerate(graph.projections):
+        pre = graph.populations[proj.pre]
+        on_chip = pre.kind == NEURON
+        n = len(proj.pre_index)
+        delay_tick = (np.zeros(n, np.int64) if on_chip else
+                      spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(proj.delay)))
+        parts.append(dict(
+            kind=np.full(n, 0 if on_chip else 1, np.int64),
+            cell=offsets[pre.kind][proj.pre] + np.asarray(proj.pre_index, np.int64),
+            delay_tick=np.asarray(delay_tick, np.int64),
+            sign=np.broadcast_to(np.asarray(proj.sign, np.int64), (n,)),
+            target=graph.offsets(NEURON)[proj.post] + np.asarray(proj.post_index, np.int64),
+            weight=np.abs(np.asarray(proj.weight, float)),
+            projection=np.full(n, k, np.int64)))
+    keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection")
+    if not parts:
+        return {key: np.zeros(0, float if key == "weight" else np.int64) for key in keys}
+    return {key: np.concatenate([p[key] for p in parts]) for key in keys}
+
+
+def _merge(conn: dict):
+    """Merge connections into virtual sources and synapses (weights add up)."""
+    vs_key = np.stack([conn["kind"], conn["cell"], conn["delay_tick"], conn["sign"]], axis=1)
+    vs_unique, vs_id = np.unique(vs_key.reshape(-1, 4), axis=0, return_inverse=True)
+    vs_id = vs_id.reshape(-1)
+    syn_unique, syn_id = np.unique(np.stack([vs_id, conn["target"]], axis=1).reshape(-1, 2),
+                                   axis=0, return_inverse=True)
+    syn_id = syn_id.reshape(-1)
+    conn["synapse"] = syn_id
+    weight = np.bincount(syn_id, weights=conn["weight"], minlength=len(syn_unique))
+    sources = VirtualSources(*(vs_unique[:, j].copy() for j in range(4)))
+    return sources, Synapses(syn_unique[:, 0].copy(), syn_unique[:, 1].copy(), None), weight
+
+
+def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neurons: int,
+           spec: ChipSpec):
+    """6-bit codes with the gain per (target, receptor) set by its largest weight.
+
+    Returns ``(gains, codes)``; ``gains`` is ``[2, n_neurons]`` in model nA per LSB,
+    row 0 excitatory, row 1 inhibitory.
+    """
+    receptor = (vs_sign[synapses.source] < 0).astype(np.int64)
+    largest = np.zeros((2, n_neurons))
+    np.maximum.at(largest, (receptor, synapses.target), weight)
+    gains = largest / spec.weight_max
+    g = gains[receptor, synapses.target]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        codes = np.where(g > 0, np.rint(weight / g), 0)
+    return gains, np.clip(codes, 0, spec.weight_max).astype(np.uint8)
+
+
+def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
+                     gains: np.ndarray) -> dict:
+    """Per-neuron hardware settings: V, us, pF, nA (see CircuitParameters)."""
+    p = graph.neuron_parameter
+    c_mem = np.full(graph.n_cells(NEURON), spec.c_mem_max_pf)
+    # hardware nA per model nA: same dV/dt after voltage and time scaling
+    current_scale = c_mem * vmap.slope_v_per_mv * spec.acceleration / p("cm")
+    return dict(
+        v_leak=vmap.to_hw(p("v_rest")), v_reset=vmap.to_hw(p("v_reset")),
+        v_thresh=vmap.to_hw(p("v_thresh")), v_init=vmap.to_hw(p("v_init")),
+        tau_mem=spec.bio_ms_to_hw_us(p("tau_m")),
+        tau_syn_exc=spec.bio_ms_to_hw_us(p("tau_syn_E")),
+        tau_syn_inh=spec.bio_ms_to_hw_us(p("tau_syn_I")),
+        tau_ref=spec.bio_ms_to_hw_us(p("tau_refrac")),
+        c_mem=c_mem, i_offset=p("i_offset") * current_scale,
+        gain_exc=gains[0] * current_scale, gain_inh=gains[1] * current_scale)
+
+
+def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses,
+                      latency_ms) -> tuple[ProjectionStats, ...]:
+    receptor = (sources.sign[synapses.source] < 0).astype(np.int64)
+    realised = codes * gains[receptor, synapses.target]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(weight > 0, np.abs(realised - weight) / weight, 0.0)
+    lost = (weight > 0) & (codes == 0)
+    out = []
+    for k, proj in enumerate(graph.projections):
+        mine = conn["projection"] == k
+        syn = np.unique(conn["synapse"][mine])
+        on_chip = graph.populations[proj.pre].kind == NEURON
+        delays = np.asarray(proj.delay, float)
+        requested = (float(delays.min()), float(delays.max())) if delays.size else (np.nan,) * 2
+        if on_chip:
+            realised_delay = (latency_ms, latency_ms) if delays.size else (np.nan,) * 2
+        else:
+            ticks = spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(delays))
+            d = spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks))
+            realised_delay = (float(d.min()), float(d.max())) if d.size else (np.nan,) * 2
+        out.append(ProjectionStats(
+            proj.label, int(mine.sum()), float(rel[syn].max()) if syn.size else 0.0,
+            int(lost[syn].sum()), on_chip, requested, realised_delay))
+    return tuple(out)

@@ -1,0 +1,93 @@
+"""The network graph the compiler consumes: plain arrays, no PyNN objects.
+
+Model units throughout (PyNN's): mV, ms, nA, nF. The front end's adapter
+(``pynn_bss2.graph_adapter``) builds one from PyNN populations and projections.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NEURON = "neuron"
+HOST = "host"
+
+LIF_PARAMETERS = (
+    "v_rest",      # mV, resting (leak) potential
+    "v_reset",     # mV, reset potential
+    "v_thresh",    # mV, spike threshold
+    "v_init",      # mV, membrane at t = 0
+    "tau_m",       # ms, membrane time constant
+    "tau_syn_E",   # ms, excitatory synaptic time constant
+    "tau_syn_I",   # ms, inhibitory synaptic time constant
+    "tau_refrac",  # ms, refractory period
+    "cm",          # nF, membrane capacitance
+    "i_offset",    # nA, constant offset current
+)
+
+
+@dataclass(frozen=True)
+class PopulationNode:
+    """A group of cells: neurons emulated on circuits, or sources played by the host.
+
+    ``params`` maps each name of :data:`LIF_PARAMETERS` to one float per cell
+    (neurons only; empty for host sources).
+    """
+
+    label: str
+    size: int
+    kind: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProjectionEdge:
+    """Connections from one population to another, one entry per connection.
+
+    ``weight`` is the magnitude in nA (current-based synapses), ``delay`` in ms,
+    ``sign`` per connection +1 (excitatory input) or -1 (inhibitory input).
+    """
+
+    label: str
+    pre: int
+    post: int
+    pre_index: np.ndarray
+    post_index: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    sign: np.ndarray
+
+
+@dataclass(frozen=True)
+class NetworkGraph:
+    """Populations and projections of one network, and the integration step.
+
+    ``projections`` refer to ``populations`` by position.
+    """
+
+    populations: tuple[PopulationNode, ...]
+    projections: tuple[ProjectionEdge, ...]
+    dt_ms: float
+
+    def indices_of(self, kind: str) -> list[int]:
+        """Positions of the populations of ``kind`` (:data:`NEURON` or :data:`HOST`)."""
+        return [i for i, p in enumerate(self.populations) if p.kind == kind]
+
+    def offsets(self, kind: str) -> dict[int, int]:
+        """First global cell index of each population of ``kind``, cells of that
+        kind numbered consecutively in population order."""
+        out, start = {}, 0
+        for i in self.indices_of(kind):
+            out[i] = start
+            start += self.populations[i].size
+        return out
+
+    def n_cells(self, kind: str) -> int:
+        """Number of cells of ``kind`` in the network."""
+        return sum(self.populations[i].size for i in self.indices_of(kind))
+
+    def neuron_parameter(self, name: str) -> np.ndarray:
+        """One parameter of every neuron cell, in global neuron order."""
+        parts = [np.asarray(self.populations[i].params[name], float)
+                 for i in self.indices_of(NEURON)]
+        return np.concatenate(parts) if parts else np.zeros(0)

@@ -1,0 +1,71 @@
+"""Simulation control: setup, run, reset, end, and the state queries."""
+from __future__ import annotations
+
+from pyNN import common
+from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+from pyNN.recording import get_io
+
+from . import simulator
+from .mapping import ChipSpec
+
+
+def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
+    """Start a new session on one emulated BrainScaleS-2 chip.
+
+    Parameters
+    ----------
+    timestep : float
+        Integration step in biological ms (0.1 ms = 0.1 us on the chip).
+    min_delay : float or "auto"
+        Smallest delay in ms; "auto" means one time step.
+    **extra_params
+        ``seed`` (int): seed of the host's Poisson sources (same seed, same result).
+        ``max_delay`` (ms). Keyword arguments meant for other backends are ignored,
+        as PyNN's other backends do.
+
+    Returns
+    -------
+    int
+        The MPI rank, always 0.
+    """
+    max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
+    common.setup(timestep, min_delay, **extra_params)
+    state = simulator.state
+    state.dt = float(timestep)
+    state.min_delay = state.dt if min_delay == "auto" else float(min_delay)
+    state.max_delay = max_delay
+    state.seed = int(extra_params.get("seed", simulator.DEFAULT_SEED))
+    state.spec = ChipSpec()
+    state.clear()
+    return rank()
+
+
+def end(compatible_output=True):
+    """Write any data requested with ``record(..., to_file=...)`` and finish."""
+    for population, variables, filename in simulator.state.write_on_end:
+        population.write_data(get_io(filename), variables)
+    simulator.state.write_on_end = []
+
+
+def prepare():
+    """Compile the network onto the chip now (``run()`` does it when needed).
+
+    Returns
+    -------
+    pynn_bss2.mapping.MappingReport
+    """
+    simulator.state.prepare()
+    return simulator.state.report
+
+
+def get_mapping_report():
+    """The report of the latest mapping (after ``run()`` or ``prepare()``), or None."""
+    return simulator.state.report
+
+
+run, run_until = common.build_run(simulator)
+run_for = run
+reset = common.build_reset(simulator)
+initialize = common.initialize
+get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank = \
+    common.build_state_queries(simulator)

@@ -1,0 +1,53 @@
+"""The one adapter between PyNN objects and the compiler's plain network graph."""
+from __future__ import annotations
+
+import numpy as np
+
+from .mapping.graph import HOST, LIF_PARAMETERS, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
+
+
+def build_graph(populations, projections, dt_ms: float) -> NetworkGraph:
+    """A :class:`NetworkGraph` of the current network, in model units."""
+    first_ids = np.array([int(p.first_id) for p in populations], np.int64)
+    nodes = tuple(_node(p) for p in populations)
+    edges = []
+    for proj in projections:
+        edges.extend(_edges(proj, first_ids))
+    return NetworkGraph(nodes, tuple(edges), float(dt_ms))
+
+
+def _node(population) -> PopulationNode:
+    if population._is_host:
+        return PopulationNode(population.label, population.size, HOST)
+    params = {name: np.broadcast_to(population._parameters[name], (population.size,)).astype(float)
+              for name in LIF_PARAMETERS if name != "v_init"}
+    params["v_init"] = np.asarray(population._initial["v"], float)
+    return PopulationNode(population.label, population.size, NEURON, params)
+
+
+def _split(cells, indices: np.ndarray, first_ids: np.ndarray):
+    """Population position and local index of each cell of ``cells`` at ``indices``.
+
+    Cell ids are consecutive within a population and increase with creation order.
+    """
+    ids = np.asarray(cells.all_cells, np.int64)[indices]
+    pop = np.searchsorted(first_ids, ids, side="right") - 1
+    return pop, ids - first_ids[pop]
+
+
+def _edges(proj, first_ids: np.ndarray) -> list[ProjectionEdge]:
+    pre_idx, post_idx, weight, delay = proj._arrays()
+    pre_pop, pre_local = _split(proj.pre, pre_idx, first_ids)
+    post_pop, post_local = _split(proj.post, post_idx, first_ids)
+    # current-based synapses: the sign of the weight decides, as in NEST; a zero weight
+    # follows the receptor type
+    receptor_sign = -1 if proj.receptor_type == "inhibitory" else 1
+    sign = np.where(weight > 0, 1, np.where(weight < 0, -1, receptor_sign)).astype(np.int64)
+    edges = []
+    for a in np.unique(pre_pop):
+        for b in np.unique(post_pop):
+            m = (pre_pop == a) & (post_pop == b)
+            if m.any():
+                edges.append(ProjectionEdge(proj.label, int(a), int(b), pre_local[m],
+                                            post_local[m], np.abs(weight[m]), delay[m], sign[m]))
+    return edges

@@ -1,0 +1,80 @@
+"""Spike sources played by the host: spike generation and expansion to chip events.
+
+Host spikes are timestamped at the FPGA's 8 ns resolution. Each spike becomes one
+event per (delay, row, address) route of its source, arriving exactly ``delay`` later:
+delays of connections from spike sources are realised exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def poisson_spikes(rng: np.random.Generator, rate_hz, start_ms, duration_ms,
+                   t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Homogeneous Poisson spikes of each cell in ``[t0, t1)``, biological ms.
+
+    Returns ``(cell index, time)`` sorted by time; exact Poisson statistics (the
+    count is Poisson, the times uniform), drawn from ``rng``.
+    """
+    rate = np.asarray(rate_hz, float)
+    lo = np.maximum(np.asarray(start_ms, float), t0)
+    hi = np.minimum(np.asarray(start_ms, float) + np.asarray(duration_ms, float), t1)
+    span = np.clip(hi - lo, 0.0, None)
+    counts = rng.poisson(rate * span / 1000.0)
+    cell = np.repeat(np.arange(rate.size), counts)
+    times = lo[cell] + span[cell] * rng.random(cell.size)
+    order = np.argsort(times, kind="stable")
+    return cell[order], times[order]
+
+
+def array_spikes(spike_times, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Spikes of each cell's ``spike_times`` sequence in ``[t0, t1)``, biological ms."""
+    cells, times = [], []
+    for i, seq in enumerate(spike_times):
+        t = np.asarray(seq.value if hasattr(seq, "value") else seq, float)
+        t = t[(t >= t0) & (t < t1)]
+        cells.append(np.full(t.size, i, np.int64))
+        times.append(t)
+    if not cells:
+        return np.zeros(0, np.int64), np.zeros(0)
+    cell, time = np.concatenate(cells), np.concatenate(times)
+    order = np.argsort(time, kind="stable")
+    return cell[order], time[order]
+
+
+def host_events(populations, host_routes, emulator, n_steps: int):
+    """Events of all emitted host spikes that arrive during the next ``n_steps`` steps.
+
+    Parameters
+    ----------
+    populations : list
+        Host populations, each with ``_host_offset`` and ``_emitted_ticks()``.
+    host_routes : pynn_bss2.mapping.route.HostRoutes
+        CSR over global host cells: delay tick, global row, address.
+    emulator : pynn_bss2.cython_core.Emulator
+        For the current step and the tick -> step conversion.
+
+    Returns
+    -------
+    tuple of arrays
+        ``(arrival tick, global row, address)``.
+    """
+    h = host_routes
+    max_delay = int(h.delay_tick.max()) if h.delay_tick.size else 0
+    first_tick = int(emulator.step * emulator.dt_us / emulator.tick_us) - max_delay - 1
+    cells, ticks = [], []
+    for pop in populations:
+        idx, tick = pop._emitted_ticks()
+        recent = tick >= first_tick
+        cells.append(pop._host_offset + idx[recent])
+        ticks.append(tick[recent])
+    cell = np.concatenate(cells) if cells else np.zeros(0, np.int64)
+    tick = np.concatenate(ticks) if ticks else np.zeros(0, np.int64)
+    counts = h.ptr[cell + 1] - h.ptr[cell]
+    spike = np.repeat(np.arange(cell.size), counts)
+    within = np.arange(spike.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    k = h.ptr[cell][spike] + within
+    arrival = tick[spike] + h.delay_tick[k]
+    step = emulator.tick_to_step(arrival)
+    due = (step > emulator.step) & (step <= emulator.step + n_steps)
+    return arrival[due], h.row[k][due], h.address[k][due]

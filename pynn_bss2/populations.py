@@ -1,0 +1,149 @@
+"""Population, PopulationView and Assembly of the bss2 backend.
+
+Parameters are kept in PyNN units (native names equal standard names); the compiler
+translates them when the network is mapped. Spike-source populations also hold the
+spikes the host has emitted in the current segment.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, simplify
+from pyNN.standardmodels import StandardCellType
+
+from . import simulator
+from .host_input import array_spikes, poisson_spikes
+from .recording import Recorder
+
+
+class Assembly(common.Assembly):
+    _simulator = simulator
+
+
+class _ParameterAccess:
+    """Parameter get/set shared by populations and views (``self._mask``: cells)."""
+
+    def _get_parameters(self, *names):
+        if any(name in self.celltype.computed_parameters() for name in names):
+            native_names = self.celltype.get_native_names()  # all, to compute
+        else:
+            native_names = self.celltype.get_native_names(*names)
+        native = self._get_native_parameters(*native_names)
+        return self.celltype.reverse_translate(native)
+
+    def _get_native_parameters(self, *names):
+        root = self._root
+        values = {name: simplify(np.asarray(root._parameters[name])[self._mask])
+                  if isinstance(root._parameters[name], np.ndarray)
+                  else root._parameters[name] for name in names}
+        return ParameterSpace(values, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        """``parameter_space`` holds native parameters."""
+        root = self._root
+        parameter_space.shape = (self.size,)
+        parameter_space.evaluate(simplify=False)
+        for name, value in parameter_space.items():
+            try:
+                root._parameters[name][self._mask] = value
+            except ValueError as err:
+                raise errors.InvalidParameterValueError(
+                    f"Population '{root.label}': cannot set {name} to {value!r} ({err})") from err
+        if not root._is_host:
+            simulator.state.changed()
+
+    def _set_initial_value_array(self, variable, initial_values):
+        root = self._root
+        values = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") \
+            else np.asarray(initial_values, float)
+        root._initial.setdefault(variable, np.zeros(root.size))[self._mask] = values
+        simulator.state.changed()
+
+
+class PopulationView(_ParameterAccess, common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    @property
+    def _root(self):
+        return self.grandparent
+
+    @property
+    def _mask(self):
+        # plain integer arithmetic: numpy probing ID objects would go through
+        # IDMixin.__getattr__ (a parameter lookup) for every cell
+        return self.all_cells.astype(np.int64) - int(self.grandparent.first_id)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_ParameterAccess, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    @property
+    def _root(self):
+        return self
+
+    @property
+    def _mask(self):
+        return slice(None)
+
+    @property
+    def _is_host(self) -> bool:
+        return getattr(self.celltype, "placement", None) == "host"
+
+    def _create_cells(self):
+        if not (isinstance(self.celltype, StandardCellType) and hasattr(self.celltype, "placement")):
+            raise errors.InvalidModelError(
+                f"Population '{self.label}': cell type {type(self.celltype).__name__} is not "
+                "one of pynn_bss2's; use the cell types of the pynn_bss2 module "
+                "(pynn_bss2.list_standard_models() lists them)")
+        state = simulator.state
+        first = state.id_counter
+        self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)],
+                                  dtype=simulator.ID)
+        self._mask_local = np.ones(self.size, bool)
+        for cell in self.all_cells:
+            cell.parent = self
+        state.id_counter += self.size
+        space = self.celltype.native_parameters
+        space.shape = (self.size,)
+        space.evaluate(simplify=False)
+        self._parameters = space.as_dict()
+        self._initial = {}
+        self._position = len(state.populations)
+        state.populations.append(self)
+        state.changed()
+        self._reset_source()
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    # --- spike sources played by the host -------------------------------------------------
+    def _reset_source(self) -> None:
+        """Forget emitted spikes; restart the random stream (same seed, same spikes)."""
+        self._chunks = []
+        self._window = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._rng = np.random.default_rng([simulator.state.seed, self._position])
+
+    def _emit(self, t0: float, t1: float) -> None:
+        """Emit this source's spikes of ``[t0, t1)`` (biological ms) as 8 ns ticks."""
+        p = self._parameters
+        if "spike_times" in p:
+            cell, times = array_spikes(p["spike_times"], t0, t1)
+        else:
+            cell, times = poisson_spikes(self._rng, p["rate"], p["start"], p["duration"], t0, t1)
+        spec = simulator.state.spec
+        self._window = (cell, spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(times)))
+        self._chunks.append(self._window)
+
+    def _emitted_ticks(self) -> tuple[np.ndarray, np.ndarray]:
+        """All spikes emitted in this segment: (cell index, tick)."""
+        if not self._chunks:
+            return self._window
+        return (np.concatenate([c for c, _ in self._chunks]),
+                np.concatenate([t for _, t in self._chunks]))

@@ -1,0 +1,154 @@
+"""Projection of the bss2 backend: connections kept as arrays in PyNN units.
+
+Weights and delays are stored as the user set them (nA, ms); what the chip realises
+(6-bit weights, the on-chip latency) is decided by the compiler and reported in the
+mapping report.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.space import Space
+
+from . import simulator
+from .standardmodels.synapses import StaticSynapse
+
+_ATTRIBUTES = ("presynaptic_index", "postsynaptic_index", "weight", "delay")
+
+
+class Connection(common.Connection):
+    """One connection of a projection, a view onto the projection's arrays."""
+
+    def __init__(self, projection, i):
+        self._projection, self._i = projection, i
+
+    def _column(self, name):
+        return self._projection._columns()[_ATTRIBUTES.index(name)]
+
+    @property
+    def presynaptic_index(self):
+        return int(self._column("presynaptic_index")[self._i])
+
+    @property
+    def postsynaptic_index(self):
+        return int(self._column("postsynaptic_index")[self._i])
+
+    def _get(self, name):
+        return float(self._column(name)[self._i])
+
+    def _set(self, name, value):
+        self._projection._set_column(name, self._i, value)
+
+    weight = property(lambda self: self._get("weight"), lambda self, v: self._set("weight", v))
+    delay = property(lambda self: self._get("delay"), lambda self, v: self._set("delay", v))
+
+    def as_tuple(self, *attribute_names):
+        return tuple(getattr(self, name) for name in attribute_names)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=Space(),
+                 label=None):
+        super().__init__(presynaptic_population, postsynaptic_population, connector,
+                         synapse_type, source, receptor_type, space, label)
+        if getattr(self.post.celltype, "placement", None) == "host":
+            raise errors.ConnectionError(
+                f"Projection '{self.label}': the target '{self.post.label}' is a spike "
+                "source; spike sources cannot receive connections")
+        self._chunks = []
+        self._cache = None
+        connector.connect(self)
+        simulator.state.projections.append(self)
+        simulator.state.changed()
+
+    def __len__(self):
+        return len(self._columns()[0])
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [Connection(self, k) for k in range(len(self))[i]]
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"Projection '{self.label}' has {len(self)} connections, not {i}")
+        return Connection(self, i % len(self))
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
+                            location_selector=None, **connection_parameters):
+        if location_selector is not None:
+            raise errors.ConnectionError(
+                f"Projection '{self.label}': the chip's standard cells have one compartment; "
+                "location_selector is not supported")
+        pre = np.asarray(presynaptic_indices, np.int64).ravel()
+        n = pre.size
+        columns = [pre, np.full(n, int(postsynaptic_index), np.int64)]
+        for name in ("weight", "delay"):
+            columns.append(np.broadcast_to(
+                np.asarray(connection_parameters[name], float), (n,)).astype(float))
+        self._check_delays(columns[3])
+        self._chunks.append(columns)
+        self._cache = None
+
+    def _check_delays(self, delays: np.ndarray) -> None:
+        dt = simulator.state.dt
+        if delays.size and delays.min() < dt * (1 - 1e-9):
+            raise errors.ConnectionError(
+                f"Projection '{self.label}': delay {delays.min():g} ms is shorter than the "
+                f"time step {dt:g} ms; use delays of at least one time step")
+
+    def _columns(self):
+        """``(pre index, post index, weight, delay)`` arrays of all connections."""
+        if self._cache is None:
+            if self._chunks:
+                self._cache = [np.concatenate([c[k] for c in self._chunks]) for k in range(4)]
+            else:
+                self._cache = [np.zeros(0, np.int64)] * 2 + [np.zeros(0)] * 2
+            self._chunks = [self._cache]
+        return self._cache
+
+    def _arrays(self):
+        """Connections as arrays, for the graph adapter: pre, post, weight (nA), delay (ms)."""
+        return tuple(self._columns())
+
+    def _set_column(self, name, index, value):
+        column = self._columns()[_ATTRIBUTES.index(name)]
+        column[index] = value
+        if name == "delay":
+            self._check_delays(np.atleast_1d(column[index]))
+        simulator.state.changed()
+
+    def _set_attributes(self, parameter_space):
+        pre, post = self._columns()[:2]
+        parameter_space.evaluate(simplify=False)  # full (pre, post) matrices
+        for name, matrix in parameter_space.items():
+            if name not in ("weight", "delay"):
+                raise errors.NonExistentParameterError(name, self.synapse_type, ("weight", "delay"))
+            self._set_column(name, slice(None), np.asarray(matrix)[pre, post])
+
+    def _get_attributes_as_list(self, names):
+        columns = [self._columns()[_ATTRIBUTES.index(name)] for name in names]
+        return [tuple(row) for row in zip(*(c.tolist() for c in columns))]
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        pre, post = self._columns()[:2]
+        reduce = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
+        out = []
+        for name in names:
+            values = self._columns()[_ATTRIBUTES.index(name.rstrip("s"))]
+            matrix = np.full((self.pre.size, self.post.size), np.nan)
+            if reduce is not None:
+                # the first connection of each (pre, post) pair sets, the others combine
+                first = np.full(matrix.shape, -1, np.int64)
+                first[pre[::-1], post[::-1]] = np.arange(len(pre))[::-1]
+                is_first = first[pre, post] == np.arange(len(pre))
+                matrix[pre[is_first], post[is_first]] = values[is_first]
+                reduce.at(matrix, (pre[~is_first], post[~is_first]), values[~is_first])
+            elif multiple_synapses == "first":
+                matrix[pre[::-1], post[::-1]] = values[::-1]
+            else:  # "last"
+                matrix[pre, post] = values
+            out.append(matrix)
+        return out

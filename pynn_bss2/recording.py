@@ -1,0 +1,103 @@
+"""Recording: raw chip outputs -> flat arrays in biological ms and model units.
+
+After each run the state hands every recorder the emulator's raw output. The
+recorder keeps what it records, converted: circuit -> cell id, 8 ns ticks ->
+biological ms, chip volts -> model mV through the mapping's voltage map. PyNN's
+``Recorder`` builds the Neo objects from the arrays returned here.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import recording
+
+from . import simulator
+
+
+class Recorder(recording.Recorder):
+    _simulator = simulator
+
+    def __init__(self, population, file=None):
+        super().__init__(population, file)
+        self._clear_simulator()
+
+    def _record(self, variable, new_ids, sampling_interval=None):
+        if sampling_interval is not None:
+            steps = sampling_interval / self._simulator.state.dt
+            if abs(steps - round(steps)) > 1e-9 or round(steps) < 1:
+                raise ValueError(
+                    f"Population '{self.population.label}': sampling_interval "
+                    f"{sampling_interval} ms is not a whole multiple of the time step "
+                    f"{self._simulator.state.dt} ms; choose a multiple of the time step")
+            self.sampling_interval = sampling_interval
+
+    def _reset(self):
+        pass
+
+    def _clear_simulator(self):
+        self._spikes = []   # chunks of (ids, times in ms)
+        self._signals = {}  # variable name -> chunks of (ids, values [samples, ids])
+
+    def _recorded_ids(self, name: str) -> np.ndarray:
+        return np.array(sorted(int(i) for var, ids in self.recorded.items()
+                               if var.name == name for i in ids), np.int64)
+
+    def _circuits_recording(self, name: str) -> np.ndarray:
+        """Circuits whose ``name`` signal this recorder wants from the next run."""
+        ids = self._recorded_ids(name)
+        if ids.size == 0 or self.population._is_host:
+            return np.zeros(0, np.int64)
+        return self.population._circuits[self.population.id_to_index(ids)]
+
+    def _store(self, raw) -> None:
+        """Keep this population's share of one run's raw output."""
+        state = self._simulator.state
+        spec, pop = state.spec, self.population
+        wanted = self._recorded_ids("spikes")
+        if wanted.size:
+            if pop._is_host:
+                index, ticks = pop._window
+            else:
+                owner = np.full(spec.n_circuits, -1, np.int64)
+                owner[pop._circuits] = np.arange(pop.size)
+                index = owner[raw.spike_circuit]
+                ticks = raw.spike_tick[index >= 0]
+                index = index[index >= 0]
+            ids = np.asarray(pop.all_cells, np.int64)[index]
+            keep = np.isin(ids, wanted)
+            self._spikes.append((ids[keep], spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks[keep]))))
+        v_ids = self._recorded_ids("v")
+        if v_ids.size and raw.v.size:
+            columns = np.searchsorted(raw.recorded, self._circuits_recording("v"))
+            every = int(round(self.sampling_interval / state.dt))
+            rows = raw.sample_step % every == 0
+            values = state.config.voltage_map.to_model(raw.v[np.ix_(rows, columns)])
+            self._signals.setdefault("v", []).append((v_ids, values))
+
+    def _get_spiketimes(self, requested_ids, clear=False):
+        ids = np.concatenate([c[0] for c in self._spikes]) if self._spikes else np.zeros(0, np.int64)
+        times = np.concatenate([c[1] for c in self._spikes]) if self._spikes else np.zeros(0)
+        keep = np.isin(ids, np.asarray(requested_ids, np.int64))
+        if clear:
+            self._spikes = []
+        return ids[keep], times[keep]
+
+    def _get_all_signals(self, variable, ids, clear=False):
+        ids = np.asarray(ids, np.int64)
+        chunks = []
+        for chunk_ids, values in self._signals.get(variable.name, []):
+            out = np.full((values.shape[0], ids.size), np.nan)
+            position = np.searchsorted(chunk_ids, ids)
+            present = (position < chunk_ids.size) & (chunk_ids[np.minimum(position, chunk_ids.size - 1)] == ids)
+            out[:, present] = values[:, position[present]]
+            chunks.append(out)
+        if clear:
+            self._signals.pop(variable.name, None)
+        signal = np.vstack(chunks) if chunks else np.zeros((0, ids.size))
+        return signal, None
+
+    def _local_count(self, variable, filter_ids=None):
+        wanted = np.array(sorted(int(i) for i in self.filter_recorded(variable, filter_ids)),
+                          np.int64)
+        ids, _ = self._get_spiketimes(wanted)
+        counts = np.bincount(np.searchsorted(wanted, ids), minlength=wanted.size)
+        return {int(i): int(n) for i, n in zip(wanted, counts)}

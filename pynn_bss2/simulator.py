@@ -1,0 +1,162 @@
+"""Simulator state of the PyNN front end: the network, the mapped chip, the clock.
+
+``State.run_until`` is the whole data flow of design.md: (re)compile the network if
+it changed, turn spike sources into timestamped host events, run the emulator in
+hardware time, and hand the raw outputs to the recorders, which convert them back
+to biological time and model units.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from pyNN import common
+
+from .cython_core import Emulator
+from .errors import MappingWarning
+from .graph_adapter import build_graph
+from .host_input import host_events
+from .mapping import HOST, NEURON, ChipSpec, compile_network
+
+name = "bss2"
+DEFAULT_SEED = 1234  # the "default chip" and the host's Poisson sources
+
+
+class ID(int, common.IDMixin):
+    """Cell identifier: an int that knows its population."""
+
+    def __init__(self, n):
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class State(common.control.BaseState):
+    """Everything one ``setup()`` ... ``end()`` session holds."""
+
+    def __init__(self):
+        super().__init__()
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.dt = 0.1
+        self.min_delay = 0.1
+        self.max_delay = 10.0
+        self.spec = ChipSpec()
+        self.seed = DEFAULT_SEED
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the network: called by ``setup()``."""
+        self.recorders = set()
+        self.write_on_end = []
+        self.populations = []
+        self.projections = []
+        self.id_counter = 0
+        self.segment_counter = -1
+        self.config = None
+        self.report = None
+        self.emulator = None
+        self._graph_labels = None
+        self.changed()
+        self.reset()
+
+    def changed(self) -> None:
+        """Mark the network as changed: the next run recompiles it."""
+        self._mapped = False
+
+    def reset(self) -> None:
+        """Back to t = 0 with the same network; a new segment begins."""
+        self.running = False
+        self.t = 0.0
+        self.t_start = 0
+        self.segment_counter += 1
+        if self.emulator is not None:
+            self.emulator.reset()
+        for population in self.populations:
+            population._reset_source()
+
+    @property
+    def step(self) -> int:
+        """Current integration step."""
+        return int(round(self.t / self.dt))
+
+    def run(self, simtime: float) -> None:
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop: float) -> None:
+        """Emulate the chip from the current time up to ``tstop`` (biological ms)."""
+        self.prepare()
+        n_steps = int(round((tstop - self.t) / self.dt))
+        t1 = self.t + n_steps * self.dt
+        for population in self._host_populations:
+            population._emit(self.t, t1)
+        self.emulator.queue_host_events(
+            *host_events(self._host_populations, self.config.host, self.emulator, n_steps))
+        interval = self._sampling_steps()
+        recorded = [r._circuits_recording("v") for r in self.recorders]
+        circuits = np.unique(np.concatenate(recorded)) if recorded else None
+        raw = self.emulator.run(n_steps, record=circuits, interval_steps=interval,
+                                record_start=(self.step == 0))
+        self.t = t1
+        self.running = True
+        for recorder in self.recorders:
+            recorder._store(raw)
+
+    def prepare(self) -> None:
+        """Compile the network onto the chip if it changed since the last mapping."""
+        if self._mapped:
+            return
+        graph = build_graph(self.populations, self.projections, self.dt)
+        config, report = compile_network(graph, self.spec)
+        self._warn_delays(report)
+        old, old_config = self.emulator, self.config
+        self.config, self.report = config, report
+        self.emulator = Emulator(config.circuits, config.synapses, config.routes,
+                                 config.dt_us, self.spec.timestamp_tick_us,
+                                 config.latency_steps)
+        if old is not None and self.t > 0:
+            self._carry_over(old, old_config)
+        neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)
+        for i, population in enumerate(self.populations):
+            if population._is_host:
+                population._host_offset = host_offsets[i]
+            else:
+                start = neuron_offsets[i]
+                population._circuits = config.placement.circuit[start:start + population.size]
+        self._host_populations = [p for p in self.populations if p._is_host]
+        self._mapped = True
+
+    def _carry_over(self, old: Emulator, old_config) -> None:
+        """Continue a running simulation on a recompiled chip.
+
+        Membranes carry over through model mV (the voltage map may have changed),
+        synaptic inputs and pending on-chip input scale with the map's slope.
+        """
+        new, vm_old, vm_new = self.emulator, old_config.voltage_map, self.config.voltage_map
+        ratio = vm_new.slope_v_per_mv / vm_old.slope_v_per_mv
+        new.step = old.step
+        new.v[:] = vm_new.to_hw(vm_old.to_model(old.v))
+        new.i_exc[:] = old.i_exc * ratio
+        new.i_inh[:] = old.i_inh * ratio
+        new.refrac_left[:] = old.refrac_left
+        if new._ring.shape == old._ring.shape:
+            new._ring[:] = old._ring * ratio
+
+    def _sampling_steps(self) -> int:
+        """Emulator sampling interval: the gcd of all recorders' intervals, in steps."""
+        steps = [max(1, int(round(r.sampling_interval / self.dt))) for r in self.recorders]
+        return math.gcd(*steps) if steps else 1
+
+    def _warn_delays(self, report) -> None:
+        for p in report.projections:
+            lo, hi = p.delay_requested_ms
+            if p.on_chip and not math.isnan(lo) and not (
+                    np.isclose(lo, report.latency_ms) and np.isclose(hi, report.latency_ms)):
+                warnings.warn(
+                    f"Projection '{p.label}': the chip has no programmable axonal delays; "
+                    f"requested delays {lo:g}..{hi:g} ms are realised as the fixed on-chip "
+                    f"latency of {report.latency_ms:g} ms. Delays from spike sources are "
+                    "exact.", MappingWarning, stacklevel=4)
+
+
+state = State()

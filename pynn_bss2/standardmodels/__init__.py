@@ -1,0 +1,1 @@
+"""PyNN standard cell and synapse types that the emulated chip realises."""
