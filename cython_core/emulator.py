@@ -149,27 +149,32 @@ class Emulator:
         Integration step in hardware us.
     tick_us : float
         Timestamp resolution of spike input and output in hardware us.
-    latency_steps : int
-        On-chip neuron -> synapse latency in integration steps (at least 1).
+    latency_us : float
+        On-chip neuron -> synapse latency in hardware us (> 0). An on-chip event is
+        delivered at the first step boundary at or after spike time + latency.
     """
 
     def __init__(self, circuits: CircuitParameters, synapses: SynapseArrays,
-                 routes: EventRoutes, dt_us: float, tick_us: float, latency_steps: int):
+                 routes: EventRoutes, dt_us: float, tick_us: float, latency_us: float):
         self.circuits = circuits
         self.synapses = synapses
         self.routes = routes
         self.dt_us = float(dt_us)
         self.tick_us = float(tick_us)
-        if latency_steps < 1:
-            raise EmulationError(f"latency_steps = {latency_steps}: on-chip events need "
-                                 "at least one step of latency")
-        self.latency_steps = int(latency_steps)
+        if not latency_us > 0:
+            raise EmulationError(f"latency_us = {latency_us}: on-chip events need a "
+                                 "positive latency")
+        self.latency_us = float(latency_us)
         self._prop = propagators(circuits, self.dt_us)
-        self._refrac_steps = np.rint(np.asarray(circuits.tau_ref) / self.dt_us).astype(np.int32)
         self._fixed = {name: np.ascontiguousarray(getattr(circuits, name), dtype=float)
-                       for name in ("v_leak", "v_reset", "v_thresh", "i_offset",
-                                    "gain_exc", "gain_inh")}
+                       for name in ("v_leak", "v_reset", "v_thresh", "tau_mem", "tau_syn_exc",
+                                    "tau_syn_inh", "tau_ref", "i_offset", "gain_exc",
+                                    "gain_inh")}
+        self._fixed["scale"] = V_PER_US_PER_NA_PER_PF / np.asarray(circuits.c_mem, float)
         self.n_circuits = len(circuits.v_leak)
+        # a circuit spikes at most once per refractory time (plus once at the step start)
+        shortest = float(np.min(circuits.tau_ref)) if self.n_circuits else self.dt_us
+        self._max_per_step = int(np.ceil(self.dt_us / max(shortest, 1e-9))) + 1
         self.reset()
 
     def reset(self) -> None:
@@ -179,8 +184,8 @@ class Emulator:
         self.v = np.array(self.circuits.v_init, dtype=float)
         self.i_exc = np.zeros(n)
         self.i_inh = np.zeros(n)
-        self.refrac_left = np.zeros(n, np.int32)
-        self._ring = np.zeros((self.latency_steps + 1, 2, n))
+        self.refrac_left = np.zeros(n)  # us
+        self._ring = np.zeros((int(np.ceil(self.latency_us / self.dt_us)) + 2, 2, n))
         self._host = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8))
 
     @property
@@ -189,8 +194,12 @@ class Emulator:
         return self.step * self.dt_us
 
     def tick_to_step(self, tick) -> np.ndarray:
-        """First integration step at or after each 8 ns tick (int64)."""
-        return np.ceil(np.asarray(tick) * (self.tick_us / self.dt_us) - 1e-9).astype(np.int64)
+        """First integration step at or after each 8 ns tick (int64).
+
+        A tick within half a tick after a step boundary counts as on that boundary:
+        times on the integration grid stay on it after rounding to 8 ns ticks.
+        """
+        return np.ceil((np.asarray(tick) - 0.5) * (self.tick_us / self.dt_us)).astype(np.int64)
 
     def queue_host_events(self, tick, row, address) -> None:
         """Schedule host spike events: arrival 8 ns tick, global synapse row, address.
@@ -242,7 +251,7 @@ class Emulator:
         if start is not None:
             v_out = np.vstack([start[None, :], v_out])
             sample_steps = np.concatenate([[step0], sample_steps])
-        ticks = np.rint(spikes_s * (self.dt_us / self.tick_us)).astype(np.int64)
+        ticks = np.rint(spikes_s / self.tick_us).astype(np.int64)
         return RawOutput(spikes_c, ticks, rec, v_out, sample_steps)
 
     def _advance(self, n_steps, rec, interval, v_out, rec_row0):
@@ -251,16 +260,19 @@ class Emulator:
         host = tuple(np.ascontiguousarray(a[:due]) for a in self._host)
         cursor = np.zeros(1, np.int64)
         capacity = max(4 * self.n_circuits, int(self.n_circuits * n_steps * 0.01))
+        capacity += self.n_circuits * self._max_per_step
         spike_c = np.empty(capacity, np.int32)
-        spike_s = np.empty(capacity, np.int64)
+        spike_s = np.empty(capacity, np.float64)
         n_spikes, remaining = 0, n_steps
         p, f, syn, r = self._prop, self._fixed, self.synapses, self.routes
         while True:
             status, done, n_spikes = _lif.run_lif(
-                f["v_leak"], f["v_reset"], f["v_thresh"],
+                f["v_leak"], f["v_reset"], f["v_thresh"], f["tau_mem"], f["tau_syn_exc"],
+                f["tau_syn_inh"], f["tau_ref"], f["scale"], f["i_offset"], f["gain_exc"],
+                f["gain_inh"],
                 p["p22"], p["p11_exc"], p["p11_inh"], p["p21_exc"], p["p21_inh"], p["p20"],
-                f["i_offset"], f["gain_exc"], f["gain_inh"], self._refrac_steps,
-                syn.weights, syn.labels, syn.row_sign, syn.n_rows,
+                self.dt_us, self.latency_us,
+                syn.weights, syn.labels, syn.row_sign, syn.n_rows, self._max_per_step,
                 r.ptr, r.row, r.address, self._ring,
                 host[0], host[1], host[2], cursor,
                 self.v, self.i_exc, self.i_inh, self.refrac_left,

@@ -19,7 +19,7 @@ class ChipConfig:
 
     spec: ChipSpec
     dt_us: float
-    latency_steps: int
+    latency_us: float
     circuits: CircuitParameters
     synapses: SynapseArrays
     routes: EventRoutes
@@ -37,7 +37,7 @@ class MappingReport:
 
     resources: dict
     voltage_map: VoltageMap
-    latency_ms: float
+    latency_ms: tuple[float, float]  # realised on-chip delay range, biological ms
     projections: tuple[ProjectionStats, ...]
 
     def as_dict(self) -> dict:
@@ -45,7 +45,7 @@ class MappingReport:
         return {
             "resources": {k: {"used": u, "available": a} for k, (u, a) in self.resources.items()},
             "voltage_map": asdict(self.voltage_map),
-            "on_chip_latency_ms": self.latency_ms,
+            "on_chip_delay_ms": list(self.latency_ms),
             "projections": [asdict(p) for p in self.projections],
         }
 
@@ -66,13 +66,14 @@ class MappingReport:
         return "\n".join(lines)
 
 
-def _delay_text(p: ProjectionStats, latency_ms: float) -> str:
+def _delay_text(p: ProjectionStats, latency_ms: tuple[float, float]) -> str:
     lo, hi = p.delay_requested_ms
     if math.isnan(lo):
         return "no connections"
     if p.on_chip:
-        return (f"delays requested {lo:g}..{hi:g} ms, realised {latency_ms:g} ms "
-                "(the chip's fixed on-chip latency)")
+        return (f"delays requested {lo:g}..{hi:g} ms, realised {latency_ms[0]:g}.."
+                f"{latency_ms[1]:g} ms (the chip's fixed on-chip latency, delivered at "
+                "the next time step)")
     rlo, rhi = p.delay_realised_ms
     return f"delays requested {lo:g}..{hi:g} ms, realised {rlo:g}..{rhi:g} ms (host, exact)"
 
@@ -96,7 +97,7 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
         arr = np.full(n, float(value))
         arr[placement.circuit] = disc.neurons[name]
         fields[name] = arr
-    return ChipConfig(spec, dt_us, disc.latency_steps, CircuitParameters(**fields),
+    return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
                       disc.voltage_map)
 
@@ -111,5 +112,6 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
         "virtual sources": (int(len(disc.sources.kind)), spec.n_global_rows * spec.n_addresses),
     }
-    return MappingReport(resources, config.voltage_map, disc.latency_steps * dt_ms,
+    latency_ms = float(spec.hw_us_to_bio_ms(config.latency_us))
+    return MappingReport(resources, config.voltage_map, (latency_ms, latency_ms + dt_ms),
                          disc.projections)

@@ -9,7 +9,9 @@
   6-bit codes with one gain per target neuron and receptor, chosen so the largest weight
   onto that neuron uses the full range. The rounding error is measured per projection.
 - Delays: host sources get their delay exactly (to the 8 ns tick); on-chip connections
-  get the chip's fixed pathway latency, realised as a whole number of steps.
+  get the chip's fixed pathway latency (the emulator delivers the event at the first
+  integration step boundary after it, so the realised delay lies in
+  [latency, latency + dt)).
 """
 from __future__ import annotations
 
@@ -94,7 +96,6 @@ class Discretised:
     neurons: dict           # CircuitParameters field -> array per global neuron cell
     sources: VirtualSources
     synapses: Synapses
-    latency_steps: int
     projections: tuple[ProjectionStats, ...]
 
 
@@ -108,18 +109,17 @@ def discretize(graph: NetworkGraph, spec: ChipSpec) -> Discretised:
     """
     _check_time_constants(graph, spec)
     vmap = choose_voltage_map(graph, spec)
-    dt_us = float(spec.bio_ms_to_hw_us(graph.dt_ms))
-    latency_steps = max(1, int(round(spec.pathway_latency_us / dt_us)))
+    latency_ms = float(spec.hw_us_to_bio_ms(spec.pathway_latency_us))
     conn = _connections(graph, spec)
     sources, synapses, weight = _merge(conn)
     gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
     neurons = _neuron_settings(graph, spec, vmap, gains)
     stats = _projection_stats(graph, spec, conn, weight, codes, gains, sources,
-                              synapses, latency_steps * graph.dt_ms)
+                              synapses, (latency_ms, latency_ms + graph.dt_ms))
     keep = codes > 0
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
-                       latency_steps, stats)
+                       stats)
 
 
 def choose_voltage_map(graph: NetworkGraph, spec: ChipSpec) -> VoltageMap:
@@ -227,7 +227,7 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
 
 
 def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses,
-                      latency_ms) -> tuple[ProjectionStats, ...]:
+                      on_chip_delay) -> tuple[ProjectionStats, ...]:
     receptor = (sources.sign[synapses.source] < 0).astype(np.int64)
     realised = codes * gains[receptor, synapses.target]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -241,7 +241,7 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
         delays = np.asarray(proj.delay, float)
         requested = (float(delays.min()), float(delays.max())) if delays.size else (np.nan,) * 2
         if on_chip:
-            realised_delay = (latency_ms, latency_ms) if delays.size else (np.nan,) * 2
+            realised_delay = on_chip_delay if delays.size else (np.nan,) * 2
         else:
             ticks = spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(delays))
             d = spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks))

@@ -6,6 +6,8 @@ mapping report.
 """
 from __future__ import annotations
 
+from types import MethodType
+
 import numpy as np
 from pyNN import common, errors
 from pyNN.space import Space
@@ -14,6 +16,32 @@ from . import simulator
 from .standardmodels.synapses import StaticSynapse
 
 _ATTRIBUTES = ("presynaptic_index", "postsynaptic_index", "weight", "delay")
+
+
+def _connect(connector, projection) -> None:
+    """``connector.connect(projection)``, robust to single-cell presynaptic populations.
+
+    PyNN 0.13's generic map-based connection path gets NumPy scalars instead of
+    1-element masks from lazyarray when the presynaptic side has one cell, and NumPy 2
+    refuses ``nonzero()`` on those. For this call only, the connector's column masks
+    are made at least 1-d; the connector itself is left unchanged.
+    """
+    standard = getattr(type(connector), "_standard_connect", None)
+    if standard is None:
+        connector.connect(projection)
+        return
+
+    def standard_connect_1d(self, proj, generator, distance_map=None):
+        def columns(*mask):
+            for m in generator(*mask):
+                yield np.atleast_1d(m) if isinstance(m, np.generic) else m
+        return standard(self, proj, columns, distance_map)
+
+    connector._standard_connect = MethodType(standard_connect_1d, connector)
+    try:
+        connector.connect(projection)
+    finally:
+        del connector._standard_connect
 
 
 class Connection(common.Connection):
@@ -62,7 +90,7 @@ class Projection(common.Projection):
                 "source; spike sources cannot receive connections")
         self._chunks = []
         self._cache = None
-        connector.connect(self)
+        _connect(connector, self)
         simulator.state.projections.append(self)
         simulator.state.changed()
 

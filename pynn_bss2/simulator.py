@@ -113,7 +113,7 @@ class State(common.control.BaseState):
         self.config, self.report = config, report
         self.emulator = Emulator(config.circuits, config.synapses, config.routes,
                                  config.dt_us, self.spec.timestamp_tick_us,
-                                 config.latency_steps)
+                                 config.latency_us)
         if old is not None and self.t > 0:
             self._carry_over(old, old_config)
         neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)
@@ -148,15 +148,17 @@ class State(common.control.BaseState):
         return math.gcd(*steps) if steps else 1
 
     def _warn_delays(self, report) -> None:
+        """Warn once per mapping and projection whose on-chip delays are not realised."""
+        first, last = report.latency_ms
         for p in report.projections:
             lo, hi = p.delay_requested_ms
-            if p.on_chip and not math.isnan(lo) and not (
-                    np.isclose(lo, report.latency_ms) and np.isclose(hi, report.latency_ms)):
+            if p.on_chip and not math.isnan(lo) and (lo < first - 1e-9 or hi > last + 1e-9):
                 warnings.warn(
                     f"Projection '{p.label}': the chip has no programmable axonal delays; "
                     f"requested delays {lo:g}..{hi:g} ms are realised as the fixed on-chip "
-                    f"latency of {report.latency_ms:g} ms. Delays from spike sources are "
-                    "exact.", MappingWarning, stacklevel=4)
+                    f"latency of {first:g} ms (delivered at the next time step, so "
+                    f"{first:g}..{last:g} ms). Delays from spike sources are exact.",
+                    MappingWarning, stacklevel=4)
 
 
 state = State()

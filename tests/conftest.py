@@ -1,0 +1,4 @@
+"""Shared test configuration."""
+import matplotlib
+
+matplotlib.use("Agg")
