@@ -71,6 +71,11 @@ class ChipSpec:
     """Largest 6-bit synaptic weight code (chip.md: Synapses)."""
     n_addresses: int = 64
     """6-bit synapse address labels per row (chip.md: Synapses)."""
+    n_drivers: int = 128
+    """Synapse drivers per hemisphere (chip.md: Synapses)."""
+    rows_per_driver: int = 2
+    """Synapse rows fed by one driver: an event selecting a driver reaches the
+    synapses of both its rows (chip.md: Synapses)."""
 
     # --- readout -------------------------------------------------------------------------
     madc_channels: int = 2
@@ -87,6 +92,11 @@ class ChipSpec:
     def n_global_rows(self) -> int:
         """Synapse rows on the chip, both hemispheres (512)."""
         return self.n_hemispheres * self.n_rows
+
+    @property
+    def n_global_drivers(self) -> int:
+        """Synapse drivers on the chip, both hemispheres (256)."""
+        return self.n_hemispheres * self.n_drivers
 
     @property
     def n_synapses(self) -> int:

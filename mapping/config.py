@@ -108,7 +108,8 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
     syn = config.synapses
     resources = {
         "neuron circuits": (int(len(config.placement.circuit)), spec.n_circuits),
-        "synapse rows": (int(sum(routing.rows_used)), spec.n_global_rows),
+        "synapse drivers": (int(sum(routing.drivers_used)), spec.n_global_drivers),
+        "synapse rows": (int(np.count_nonzero(syn.weights.any(axis=1))), spec.n_global_rows),
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
         "virtual sources": (int(len(disc.sources.kind)), spec.n_global_rows * spec.n_addresses),
     }

@@ -30,7 +30,7 @@ _TIME_CHECKS = (
     ("tau_syn_I", "tau_syn_range_us", "inhibitory synaptic time constant"),
     ("tau_refrac", "tau_ref_range_us", "refractory period"),
 )
-_HEADROOM_BELOW = 0.5  # of the used span, left below the lowest potential for inhibition
+_HEADROOM_BELOW = 1.5  # of the used span, left below the lowest potential for inhibition
 _HEADROOM_ABOVE = 0.1  # of the used span, left above the highest potential
 
 
@@ -170,7 +170,7 @@ def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
             sign=np.broadcast_to(np.asarray(proj.sign, np.int64), (n,)),
             target=graph.offsets(NEURON)[proj.post] + np.asarray(proj.post_index, np.int64),
             weight=np.abs(np.asarray(proj.weight, float)),
-            projection=np.full(n, k, np.int64)))
+            projection=np.full(n, proj.origin, np.int64)))
     keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection")
     if not parts:
         return {key: np.zeros(0, float if key == "weight" else np.int64) for key in keys}
@@ -226,6 +226,16 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
         gain_exc=gains[0] * current_scale, gain_inh=gains[1] * current_scale)
 
 
+def _span(values: np.ndarray) -> tuple[float, float]:
+    return (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
+
+
+def _host_delays(spec: ChipSpec, delays_ms: np.ndarray) -> np.ndarray:
+    """Delays as realised for spike sources: exact to the 8 ns tick."""
+    ticks = spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(delays_ms))
+    return spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks))
+
+
 def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses,
                       on_chip_delay) -> tuple[ProjectionStats, ...]:
     receptor = (sources.sign[synapses.source] < 0).astype(np.int64)
@@ -234,19 +244,14 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
         rel = np.where(weight > 0, np.abs(realised - weight) / weight, 0.0)
     lost = (weight > 0) & (codes == 0)
     out = []
-    for k, proj in enumerate(graph.projections):
-        mine = conn["projection"] == k
+    for origin in sorted({proj.origin for proj in graph.projections}):
+        edges = [p for p in graph.projections if p.origin == origin]
+        mine = conn["projection"] == origin
         syn = np.unique(conn["synapse"][mine])
-        on_chip = graph.populations[proj.pre].kind == NEURON
-        delays = np.asarray(proj.delay, float)
-        requested = (float(delays.min()), float(delays.max())) if delays.size else (np.nan,) * 2
-        if on_chip:
-            realised_delay = on_chip_delay if delays.size else (np.nan,) * 2
-        else:
-            ticks = spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(delays))
-            d = spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks))
-            realised_delay = (float(d.min()), float(d.max())) if d.size else (np.nan,) * 2
+        on_chip = graph.populations[edges[0].pre].kind == NEURON
+        delays = np.concatenate([np.asarray(p.delay, float) for p in edges])
         out.append(ProjectionStats(
-            proj.label, int(mine.sum()), float(rel[syn].max()) if syn.size else 0.0,
-            int(lost[syn].sum()), on_chip, requested, realised_delay))
+            edges[0].label, int(mine.sum()), float(rel[syn].max()) if syn.size else 0.0,
+            int(lost[syn].sum()), on_chip, _span(delays),
+            on_chip_delay if on_chip and delays.size else _span(_host_delays(spec, delays))))
     return tuple(out)

@@ -46,6 +46,8 @@ class ProjectionEdge:
 
     ``weight`` is the magnitude in nA (current-based synapses), ``delay`` in ms,
     ``sign`` per connection +1 (excitatory input) or -1 (inhibitory input).
+    ``origin`` numbers the user's projection this edge comes from (a projection
+    between assemblies becomes one edge per pair of populations).
     """
 
     label: str
@@ -56,6 +58,7 @@ class ProjectionEdge:
     weight: np.ndarray
     delay: np.ndarray
     sign: np.ndarray
+    origin: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Routing: every virtual source onto synapse rows and address labels.
+"""Routing: every virtual source onto synapse drivers, rows and address labels.
 
-A synapse row has one sign (excitatory or inhibitory) and reaches the neuron
-columns of its hemisphere; each synapse on it listens to one 6-bit address. So one
-row serves up to 64 sources as long as no two of them need the same column. The
-router packs the sources of each hemisphere into rows first-fit, largest fan-out
-first (a deterministic heuristic), and gives each source on a row its own address.
+An event selects a synapse driver, which feeds two synapse rows; each synapse
+listens to one 6-bit address, and each row has one sign. So the sources sharing a
+driver (up to 64, one address each) may need, per neuron column, at most as many
+synapses as the driver has rows. The router packs the sources of each hemisphere
+into single-sign drivers first-fit, largest fan-out first (a deterministic
+heuristic); in each column a source takes the driver's first free row.
 
 Output: the synapse arrays (weights, labels, row signs), the on-chip event routes
 (circuit -> rows and addresses) and the host routes (host cell -> delay, row, address).
@@ -44,7 +45,7 @@ class Routing:
     synapses: SynapseArrays
     routes: EventRoutes
     host: HostRoutes
-    rows_used: tuple[int, ...]  # per hemisphere
+    drivers_used: tuple[int, ...]  # per hemisphere
 
 
 def route_first_fit(graph: NetworkGraph, disc: Discretised, placement: Placement,
@@ -64,16 +65,16 @@ def route_first_fit(graph: NetworkGraph, disc: Discretised, placement: Placement
     weights = np.zeros((spec.n_global_rows, spec.n_columns), np.uint8)
     labels = np.zeros_like(weights)
     row_sign = np.zeros(spec.n_global_rows, np.int8)
-    groups = {}  # (virtual source, hemisphere) -> global row, address
-    rows_used = []
+    groups = {}  # (virtual source, hemisphere) -> [(global row, address), ...]
+    drivers_used = []
     for h in range(spec.n_hemispheres):
-        rows_used.append(_pack_hemisphere(h, syn, hemi, col, disc.sources.sign, spec,
-                                          weights, labels, row_sign, groups))
-    _check_rows(graph, rows_used, spec)
+        drivers_used.append(_pack_hemisphere(h, syn, hemi, col, disc.sources.sign, spec,
+                                             weights, labels, row_sign, groups))
+    _check_drivers(drivers_used, spec)
     return Routing(SynapseArrays(weights, labels, row_sign, spec.n_rows),
                    _event_routes(groups, disc, placement, spec),
                    _host_routes(groups, disc, graph),
-                   tuple(rows_used))
+                   tuple(drivers_used))
 
 
 def _check_fan_in(graph: NetworkGraph, syn, spec: ChipSpec) -> None:
@@ -98,51 +99,49 @@ def _neuron_name(graph: NetworkGraph, global_index: int) -> tuple[str, int]:
 
 def _pack_hemisphere(h, syn, hemi, col, vs_sign, spec, weights, labels, row_sign,
                      groups) -> int:
-    """First-fit packing of this hemisphere's sources into rows; returns rows needed."""
+    """First-fit packing of this hemisphere's sources into drivers; returns drivers needed."""
     mine = np.flatnonzero(hemi == h)
     if mine.size == 0:
         return 0
-    order = np.argsort(syn.source[mine], kind="stable")
-    mine = mine[order]
+    mine = mine[np.argsort(syn.source[mine], kind="stable")]
     sources, starts = np.unique(syn.source[mine], return_index=True)
     bounds = np.append(starts, mine.size)
-    fanout = np.diff(bounds)
-    used = np.zeros((0, spec.n_columns), bool)   # columns taken, per opened row
-    n_addr, sign_of = [], []
-    for s in np.argsort(-fanout, kind="stable"):
+    k = spec.rows_per_driver
+    load = np.zeros((0, spec.n_columns), np.int8)   # synapses taken per column, per driver
+    n_addr, sign_of = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for s in np.argsort(-np.diff(bounds), kind="stable"):
         members = mine[bounds[s]:bounds[s + 1]]
         cols, sign = col[members], int(vs_sign[sources[s]])
-        fits = ~used[:, cols].any(axis=1) & (np.array(sign_of, int) == sign) \
-            & (np.array(n_addr, int) < spec.n_addresses)
+        fits = (load[:, cols].max(axis=1) < k) & (sign_of == sign) & (n_addr < spec.n_addresses)
         if fits.any():
-            r = int(np.argmax(fits))
+            d = int(np.argmax(fits))
         else:
-            r = len(n_addr)
-            used = np.vstack([used, np.zeros((1, spec.n_columns), bool)])
-            n_addr.append(0)
-            sign_of.append(sign)
-        used[r, cols] = True
-        address = n_addr[r]
-        n_addr[r] += 1
-        if r < spec.n_rows:  # beyond: only counted, for the error message
-            g = h * spec.n_rows + r
-            groups[(int(sources[s]), h)] = (g, address)
+            d = len(n_addr)
+            load = np.vstack([load, np.zeros((1, spec.n_columns), np.int8)])
+            n_addr, sign_of = np.append(n_addr, 0), np.append(sign_of, sign)
+        address = int(n_addr[d])
+        n_addr[d] += 1
+        row_in_driver = load[d, cols].astype(np.int64)
+        load[d, cols] += 1
+        if d < spec.n_drivers:  # beyond: only counted, for the error message
+            g = h * spec.n_rows + d * k + row_in_driver
             weights[g, cols] = syn.code[members]
             labels[g, cols] = address
-            row_sign[g] = sign
+            row_sign[h * spec.n_rows + d * k: h * spec.n_rows + (d + 1) * k] = sign
+            groups[(int(sources[s]), h)] = [(int(r), address) for r in np.unique(g)]
     return len(n_addr)
 
 
-def _check_rows(graph: NetworkGraph, rows_used: list[int], spec: ChipSpec) -> None:
-    over = [(h, n) for h, n in enumerate(rows_used) if n > spec.n_rows]
+def _check_drivers(drivers_used: list[int], spec: ChipSpec) -> None:
+    over = [(h, n) for h, n in enumerate(drivers_used) if n > spec.n_drivers]
     if over:
-        text = "; ".join(f"hemisphere {h} needs {n} synapse rows" for h, n in over)
+        text = "; ".join(f"hemisphere {h} needs {n} synapse drivers" for h, n in over)
         raise RoutingError(
-            f"{text} but a hemisphere has {spec.n_rows}; sources targeting the same "
-            f"neurons through both receptors, or many host delays, each need their own "
-            f"rows: reduce distinct sources per neuron, use fewer distinct delays on "
-            f"spike-source projections, or spread the target population over fewer "
-            f"columns of each row")
+            f"{text} but a hemisphere has {spec.n_drivers} (each feeding "
+            f"{spec.rows_per_driver} rows of one sign, up to {spec.n_addresses} sources with "
+            f"disjoint target columns): reduce the number of distinct sources (neurons and "
+            f"spike sources, each receptor and each spike-source delay counted once), or "
+            f"their fan-out into each hemisphere")
 
 
 def _csr(owner: np.ndarray, n_owners: int, *columns):
@@ -157,7 +156,8 @@ def _csr(owner: np.ndarray, n_owners: int, *columns):
 def _event_routes(groups, disc: Discretised, placement: Placement,
                   spec: ChipSpec) -> EventRoutes:
     """On-chip routes: each source circuit -> (global row, address) per hemisphere."""
-    on_chip = [(s, g, a) for (s, _), (g, a) in groups.items() if disc.sources.kind[s] == 0]
+    on_chip = [(s, g, a) for (s, _), targets in groups.items() for g, a in targets
+               if disc.sources.kind[s] == 0]
     s, g, a = (np.array(x, np.int64) for x in zip(*on_chip)) if on_chip else ([], [], [])
     circuit = placement.circuit[disc.sources.cell[np.asarray(s, np.int64)]]
     ptr, row, addr = _csr(circuit, spec.n_circuits, g, a)
@@ -166,7 +166,8 @@ def _event_routes(groups, disc: Discretised, placement: Placement,
 
 def _host_routes(groups, disc: Discretised, graph: NetworkGraph) -> HostRoutes:
     """Host routes: each host cell -> (delay tick, global row, address)."""
-    host = [(s, g, a) for (s, _), (g, a) in groups.items() if disc.sources.kind[s] == 1]
+    host = [(s, g, a) for (s, _), targets in groups.items() for g, a in targets
+            if disc.sources.kind[s] == 1]
     s, g, a = (np.array(x, np.int64) for x in zip(*host)) if host else ([], [], [])
     s = np.asarray(s, np.int64)
     ptr, delay, row, addr = _csr(disc.sources.cell[s], graph.n_cells(HOST),

@@ -11,8 +11,8 @@ def build_graph(populations, projections, dt_ms: float) -> NetworkGraph:
     first_ids = np.array([int(p.first_id) for p in populations], np.int64)
     nodes = tuple(_node(p) for p in populations)
     edges = []
-    for proj in projections:
-        edges.extend(_edges(proj, first_ids))
+    for origin, proj in enumerate(projections):
+        edges.extend(_edges(proj, first_ids, origin))
     return NetworkGraph(nodes, tuple(edges), float(dt_ms))
 
 
@@ -35,7 +35,7 @@ def _split(cells, indices: np.ndarray, first_ids: np.ndarray):
     return pop, ids - first_ids[pop]
 
 
-def _edges(proj, first_ids: np.ndarray) -> list[ProjectionEdge]:
+def _edges(proj, first_ids: np.ndarray, origin: int) -> list[ProjectionEdge]:
     pre_idx, post_idx, weight, delay = proj._arrays()
     pre_pop, pre_local = _split(proj.pre, pre_idx, first_ids)
     post_pop, post_local = _split(proj.post, post_idx, first_ids)
@@ -49,5 +49,6 @@ def _edges(proj, first_ids: np.ndarray) -> list[ProjectionEdge]:
             m = (pre_pop == a) & (post_pop == b)
             if m.any():
                 edges.append(ProjectionEdge(proj.label, int(a), int(b), pre_local[m],
-                                            post_local[m], np.abs(weight[m]), delay[m], sign[m]))
+                                            post_local[m], np.abs(weight[m]), delay[m], sign[m],
+                                            origin))
     return edges

@@ -84,10 +84,12 @@ class Projection(common.Projection):
                  label=None):
         super().__init__(presynaptic_population, postsynaptic_population, connector,
                          synapse_type, source, receptor_type, space, label)
-        if getattr(self.post.celltype, "placement", None) == "host":
+        targets = getattr(self.post, "populations", [self.post])
+        sources = [p.label for p in targets if getattr(p.celltype, "placement", None) == "host"]
+        if sources:
             raise errors.ConnectionError(
-                f"Projection '{self.label}': the target '{self.post.label}' is a spike "
-                "source; spike sources cannot receive connections")
+                f"Projection '{self.label}': the target '{sources[0]}' is a spike source; "
+                "spike sources cannot receive connections")
         self._chunks = []
         self._cache = None
         _connect(connector, self)
