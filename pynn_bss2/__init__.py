@@ -38,7 +38,7 @@ from pyNN.network import Network  # noqa: F401
 from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.recording import *  # noqa: F401,F403
 from pyNN.space import Space  # noqa: F401
-from pyNN.standardmodels import StandardCellType
+from pyNN.standardmodels import StandardCellType as _StandardCellType
 
 from . import errors  # noqa: F401
 from .control import (  # noqa: F401
@@ -96,4 +96,5 @@ def __getattr__(name):
 def list_standard_models():
     """Names of the standard cell types this backend realises."""
     return [obj.__name__ for obj in globals().values()
-            if isinstance(obj, type) and issubclass(obj, StandardCellType)]
+            if isinstance(obj, type) and issubclass(obj, _StandardCellType)
+            and obj is not _StandardCellType]

@@ -27,6 +27,29 @@ def poisson_spikes(rng: np.random.Generator, rate_hz, start_ms, duration_ms,
     return cell[order], times[order]
 
 
+POISSON_BLOCK_MS = 100.0
+"""Poisson spikes are drawn in blocks of this biological length, each block from its
+own seeded stream, so a simulation gives the same spikes however ``run()`` splits it."""
+
+
+def poisson_block_spikes(seed: tuple, rate_hz, start_ms, duration_ms, t0: float, t1: float):
+    """Poisson spikes in ``[t0, t1)`` drawn block by block from streams ``seed + (block,)``.
+
+    Returns ``(cell index, time)`` sorted by time.
+    """
+    cells, times = [], []
+    for block in range(int(t0 // POISSON_BLOCK_MS), int(np.ceil(t1 / POISSON_BLOCK_MS))):
+        lo = block * POISSON_BLOCK_MS
+        rng = np.random.default_rng([*seed, block])
+        c, t = poisson_spikes(rng, rate_hz, start_ms, duration_ms, lo, lo + POISSON_BLOCK_MS)
+        keep = (t >= t0) & (t < t1)
+        cells.append(c[keep])
+        times.append(t[keep])
+    if not cells:
+        return np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(cells), np.concatenate(times)
+
+
 def array_spikes(spike_times, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
     """Spikes of each cell's ``spike_times`` sequence in ``[t0, t1)``, biological ms."""
     cells, times = [], []

@@ -12,8 +12,18 @@ from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
-from .host_input import array_spikes, poisson_spikes
+from .host_input import array_spikes, poisson_block_spikes
 from .recording import Recorder
+
+
+def _check_spike_times(label, parameters) -> None:
+    """Spike times of a SpikeSourceArray must increase, as in PyNN's other backends."""
+    for i, seq in enumerate(np.atleast_1d(parameters.get("spike_times", []))):
+        times = np.asarray(seq.value if hasattr(seq, "value") else seq, float)
+        if times.size > 1 and np.any(np.diff(times) < 0):
+            raise errors.InvalidParameterValueError(
+                f"Population '{label}', cell {i}: spike times given to SpikeSourceArray must "
+                f"be in increasing order, got {times[:6].tolist()}...; sort them first")
 
 
 class Assembly(common.Assembly):
@@ -43,6 +53,7 @@ class _ParameterAccess:
         root = self._root
         parameter_space.shape = (self.size,)
         parameter_space.evaluate(simplify=False)
+        _check_spike_times(root.label, dict(parameter_space.items()))
         for name, value in parameter_space.items():
             try:
                 root._parameters[name][self._mask] = value
@@ -114,6 +125,7 @@ class Population(_ParameterAccess, common.Population):
         space.shape = (self.size,)
         space.evaluate(simplify=False)
         self._parameters = space.as_dict()
+        _check_spike_times(self.label, self._parameters)
         self._initial = {}
         self._position = len(state.populations)
         state.populations.append(self)
@@ -125,10 +137,9 @@ class Population(_ParameterAccess, common.Population):
 
     # --- spike sources played by the host -------------------------------------------------
     def _reset_source(self) -> None:
-        """Forget emitted spikes; restart the random stream (same seed, same spikes)."""
+        """Forget emitted spikes (a new segment replays the same random streams)."""
         self._chunks = []
         self._window = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        self._rng = np.random.default_rng([simulator.state.seed, self._position])
 
     def _emit(self, t0: float, t1: float) -> None:
         """Emit this source's spikes of ``[t0, t1)`` (biological ms) as 8 ns ticks."""
@@ -136,7 +147,8 @@ class Population(_ParameterAccess, common.Population):
         if "spike_times" in p:
             cell, times = array_spikes(p["spike_times"], t0, t1)
         else:
-            cell, times = poisson_spikes(self._rng, p["rate"], p["start"], p["duration"], t0, t1)
+            cell, times = poisson_block_spikes((simulator.state.seed, self._position),
+                                               p["rate"], p["start"], p["duration"], t0, t1)
         spec = simulator.state.spec
         self._window = (cell, spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(times)))
         self._chunks.append(self._window)

@@ -99,6 +99,11 @@ class Projection(common.Projection):
     def __len__(self):
         return len(self._columns()[0])
 
+    @property
+    def connections(self):
+        """All connections, as objects with ``weight`` and ``delay`` attributes."""
+        return [Connection(self, i) for i in range(len(self))]
+
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [Connection(self, k) for k in range(len(self))[i]]

@@ -74,6 +74,8 @@ class State(common.control.BaseState):
             self.emulator.reset()
         for population in self.populations:
             population._reset_source()
+        for recorder in self.recorders:  # their data went to the previous segment
+            recorder._clear_simulator()
 
     @property
     def step(self) -> int:

@@ -1,0 +1,180 @@
+"""The PyNN API of pynn_bss2: control, populations, projections, recording, errors."""
+import numpy as np
+import pytest
+import quantities as pq
+from pyNN import errors as pynn_errors
+
+import pynn_bss2 as sim
+from pynn_bss2.errors import MappingWarning, ParameterRangeError, PlacementError
+
+
+@pytest.fixture(autouse=True)
+def session():
+    sim.setup(timestep=0.1)
+    yield
+    sim.end()
+
+
+def driven(n=3, i_offset=(0.0, 0.8, 1.6), **params):
+    cells = sim.Population(n, sim.IF_curr_exp(i_offset=list(i_offset), **params))
+    cells.record(["spikes", "v"])
+    return cells
+
+
+def test_setup_ignores_unknown_keywords_and_run_advances_time():
+    assert sim.setup(timestep=0.1, min_delay=0.1, some_nest_option=3) == 0
+    assert sim.get_time_step() == 0.1
+    assert sim.run(12.5) == pytest.approx(12.5)
+    assert sim.run_until(20.0) == pytest.approx(20.0)
+    assert sim.get_current_time() == pytest.approx(20.0)
+
+
+def test_recordings_are_neo_in_biological_ms_and_model_mv():
+    cells = driven()
+    sim.run(100.0)
+    segment = cells.get_data().segments[0]
+    v = segment.filter(name="v")[0]
+    assert v.shape == (1001, 3)                          # t/dt + 1 samples
+    assert v.units == pq.mV and v.sampling_period == 0.1 * pq.ms
+    assert v[0, 0] == -65.0 * pq.mV                     # the initial value
+    trains = segment.spiketrains
+    assert trains[0].size == 0 and trains[2].size > trains[1].size > 0
+    assert trains[2].units == pq.ms and trains[2].t_stop == 100.0 * pq.ms
+
+
+def test_constant_current_rate_matches_closed_form():
+    """ISI of a LIF neuron with constant current: tau_ref + tau_m ln(RI/(RI - theta))."""
+    tau_m, cm, i = 20.0, 1.0, 1.6
+    cells = driven(n=1, i_offset=[i], tau_m=tau_m, cm=cm, tau_refrac=2.0,
+                   v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0)
+    cells.initialize(v=-65.0)
+    sim.run(500.0)
+    spikes = cells.get_data().segments[0].spiketrains[0].magnitude
+    r_i = tau_m / cm * i                                 # mV
+    isi = 2.0 + tau_m * np.log(r_i / (r_i - 15.0))
+    np.testing.assert_allclose(np.diff(spikes), isi, atol=0.008)  # one 8 ns tick
+
+
+def test_two_runs_equal_one_run_and_reset_repeats():
+    src = sim.Population(20, sim.SpikeSourcePoisson(rate=50.0))
+    cells = driven()
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.3, delay=1.0))
+    sim.run(60.0)
+    sim.run(40.0)
+    sim.reset()
+    sim.run(100.0)
+    data = cells.get_data()
+    assert len(data.segments) == 2
+    first, second = (seg.filter(name="v")[0].magnitude for seg in data.segments)
+    np.testing.assert_array_equal(first, second)
+    for a, b in zip(data.segments[0].spiketrains, data.segments[1].spiketrains):
+        np.testing.assert_array_equal(a.magnitude, b.magnitude)
+
+
+def test_poisson_sources_same_seed_same_spikes_and_right_rate():
+    def spikes(seed):
+        sim.setup(timestep=0.1, seed=seed)
+        src = sim.Population(50, sim.SpikeSourcePoisson(rate=40.0, start=100.0, duration=500.0))
+        src.record("spikes")
+        sim.run(1000.0)
+        return src.get_data().segments[0].spiketrains
+
+    a, b, c = spikes(1), spikes(1), spikes(2)
+    assert all(np.array_equal(x.magnitude, y.magnitude) for x, y in zip(a, b))
+    assert not all(np.array_equal(x.magnitude, y.magnitude) for x, y in zip(a, c))
+    times = np.concatenate([t.magnitude for t in a])
+    assert times.min() >= 100.0 and times.max() < 600.0
+    assert sum(t.size for t in a) == pytest.approx(50 * 40.0 * 0.5, rel=0.1)
+
+
+def test_spike_source_delay_is_exact_and_on_chip_delay_warns():
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+    relay = sim.Population(1, sim.IF_curr_exp(tau_syn_E=0.5, v_thresh=-64.0))
+    target = sim.Population(1, sim.IF_curr_exp(v_thresh=-10.0))
+    sim.Projection(src, relay, sim.AllToAllConnector(), sim.StaticSynapse(weight=5.0, delay=3.7))
+    sim.Projection(relay, target, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=1.0, delay=2.0))
+    relay.record("v")
+    with pytest.warns(MappingWarning, match="requested delays 2..2 ms are realised as the "
+                                            "fixed on-chip latency of 0.1 ms"):
+        sim.run(20.0)
+    v = relay.get_data().segments[0].filter(name="v")[0].magnitude[:, 0]
+    moved = np.flatnonzero(v != v[0])[0]
+    assert moved * 0.1 == pytest.approx(13.7 + 0.1)      # input at 13.7 ms, V moves after
+
+
+def test_get_weights_and_delays_round_trip_what_the_user_set():
+    pre = sim.Population(4, sim.SpikeSourceArray(spike_times=[1.0]))
+    post = sim.Population(3, sim.IF_curr_exp())
+    conns = [(0, 0, 0.5, 1.0), (1, 2, 0.25, 2.0), (3, 1, 0.125, 1.5)]
+    prj = sim.Projection(pre, post, sim.FromListConnector(conns, column_names=["weight", "delay"]))
+    assert len(prj) == 3
+    assert sorted(prj.get(["weight", "delay"], format="list")) == sorted(conns)
+    w = prj.get("weight", format="array")
+    assert w[1, 2] == 0.25 and np.isnan(w[0, 1])
+    prj.set(weight=0.7)
+    assert np.all(prj.get("weight", format="array")[~np.isnan(w)] == 0.7)
+
+
+@pytest.mark.parametrize("connector, expected", [
+    (sim.AllToAllConnector(), 20),
+    (sim.OneToOneConnector(), 4),
+    (sim.FixedNumberPreConnector(2), 10),
+    (sim.FixedNumberPostConnector(3), 12),
+])
+def test_connectors_make_the_expected_number_of_connections(connector, expected):
+    pre = sim.Population(4, sim.SpikeSourcePoisson(rate=10.0))
+    post = sim.Population(5 if expected != 4 else 4, sim.IF_curr_exp())
+    prj = sim.Projection(pre, post, connector, sim.StaticSynapse(weight=0.1, delay=1.0))
+    assert len(prj) == expected
+    sim.run(10.0)
+
+
+def test_single_cell_presynaptic_population_connects():
+    """Regression: PyNN's map connectors gave NumPy scalars for one presynaptic cell."""
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    post = sim.Population(3, sim.IF_curr_exp())
+    assert len(sim.Projection(pre, post, sim.FixedProbabilityConnector(1.0))) == 3
+
+
+def test_views_and_assemblies_record_and_set():
+    a = sim.Population(4, sim.IF_curr_exp(), label="a")
+    b = sim.Population(2, sim.IF_curr_exp(), label="b")
+    a[1:3].set(i_offset=2.0)
+    assert list(a.get("i_offset")) == [0.0, 2.0, 2.0, 0.0]
+    (a + b).record("spikes")
+    sim.run(50.0)
+    counts = (a + b).get_spike_counts()
+    assert [counts[i] > 0 for i in a.all_cells] == [False, True, True, False]
+
+
+def test_parameter_outside_chip_range_is_a_clear_error():
+    sim.Population(2, sim.IF_curr_exp(tau_m=200.0), label="slow")
+    with pytest.raises(ParameterRangeError, match=r"Population 'slow': tau_m .* = 200 ms .* "
+                                                  r"outside the chip's range 0.5..60 ms"):
+        sim.run(1.0)
+
+
+def test_too_many_neurons_is_a_placement_error():
+    sim.Population(600, sim.IF_curr_exp(), label="big")
+    with pytest.raises(PlacementError, match="needs 600 neuron circuits .*'big' 600.* has 512"):
+        sim.run(1.0)
+
+
+def test_models_the_chip_cannot_realise_say_what_to_use():
+    with pytest.raises(pynn_errors.NoModelAvailableError, match="Izhikevich.*Nearest supported"):
+        sim.Izhikevich
+    assert not hasattr(sim, "HH_cond_exp")
+    assert set(sim.list_standard_models()) == {"IF_curr_exp", "SpikeSourceArray",
+                                               "SpikeSourcePoisson"}
+
+
+def test_mapping_report_after_run():
+    src = sim.Population(10, sim.SpikeSourcePoisson(rate=5.0))
+    cells = sim.Population(20, sim.IF_curr_exp())
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+    report = sim.prepare()
+    assert report is sim.get_mapping_report()
+    assert report.resources["neuron circuits"] == (20, 512)
+    assert report.resources["synapses"] == (200, 131072)
+    assert "synapse drivers" in str(report)
