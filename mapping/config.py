@@ -41,13 +41,13 @@ class MappingReport:
     projections: tuple[ProjectionStats, ...]
 
     def as_dict(self) -> dict:
-        """The report as plain Python types (JSON-serialisable)."""
-        return {
+        """The report as plain Python types (strict JSON: a missing value is None)."""
+        return _no_nan({
             "resources": {k: {"used": u, "available": a} for k, (u, a) in self.resources.items()},
             "voltage_map": asdict(self.voltage_map),
             "on_chip_delay_ms": list(self.latency_ms),
             "projections": [asdict(p) for p in self.projections],
-        }
+        })
 
     def __str__(self) -> str:
         lines = ["Mapping report", "  resources (used / available):"]
@@ -66,16 +66,28 @@ class MappingReport:
         return "\n".join(lines)
 
 
+def _no_nan(value):
+    """``value`` with every float NaN replaced by None, tuples as lists."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def _delay_text(p: ProjectionStats, latency_ms: tuple[float, float]) -> str:
     lo, hi = p.delay_requested_ms
     if math.isnan(lo):
         return "no connections"
-    if p.on_chip:
-        return (f"delays requested {lo:g}..{hi:g} ms, realised {latency_ms[0]:g}.."
-                f"{latency_ms[1]:g} ms (the chip's fixed on-chip latency, delivered at "
-                "the next time step)")
     rlo, rhi = p.delay_realised_ms
-    return f"delays requested {lo:g}..{hi:g} ms, realised {rlo:g}..{rhi:g} ms (host, exact)"
+    if p.on_chip:
+        return (f"delays requested {lo:g}..{hi:g} ms, realised {rlo:g}..{rhi:g} ms "
+                f"(on chip: the fixed latency {latency_ms[0]:g} ms, delivered at the next "
+                "time step)")
+    return (f"delays requested {lo:g}..{hi:g} ms, realised {rlo:g}..{rhi:g} ms "
+            "(spike sources: exact to the 8 ns tick)")
 
 
 def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placement,

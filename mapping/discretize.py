@@ -143,10 +143,12 @@ def _check_time_constants(graph: NetworkGraph, spec: ChipSpec) -> None:
         for name, range_field, what in _TIME_CHECKS:
             values = np.asarray(pop.params[name], float)
             lo, hi = spec.bio_range_ms(getattr(spec, range_field))
-            bad = values[(values < lo * (1 - 1e-9)) | (values > hi * (1 + 1e-9))]
+            bad = values[~((values >= lo * (1 - 1e-9)) & (values <= hi * (1 + 1e-9)))]
             if bad.size:
+                shown = (f"{bad[0]:g}" if np.all(bad == bad[0]) or np.isnan(bad).all()
+                         else f"{np.nanmin(bad):g}..{np.nanmax(bad):g}")
                 problems.append(
-                    f"Population '{pop.label}': {name} ({what}) = {bad[0]:g} ms "
+                    f"Population '{pop.label}': {name} ({what}) = {shown} ms "
                     f"({bad.size} cell(s)) is outside the chip's range {lo:g}..{hi:g} ms "
                     f"(at acceleration {spec.acceleration:g}x); choose {name} within it")
     if problems:
@@ -248,10 +250,14 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
         edges = [p for p in graph.projections if p.origin == origin]
         mine = conn["projection"] == origin
         syn = np.unique(conn["synapse"][mine])
-        on_chip = graph.populations[edges[0].pre].kind == NEURON
-        delays = np.concatenate([np.asarray(p.delay, float) for p in edges])
+        chip_edges = [p for p in edges if graph.populations[p.pre].kind == NEURON]
+        host_edges = [p for p in edges if graph.populations[p.pre].kind == HOST]
+        requested = np.concatenate([np.asarray(p.delay, float) for p in edges])
+        realised = [_host_delays(spec, np.asarray(p.delay, float)) for p in host_edges]
+        if any(np.asarray(p.delay).size for p in chip_edges):
+            realised.append(np.asarray(on_chip_delay, float))
         out.append(ProjectionStats(
             edges[0].label, int(mine.sum()), float(rel[syn].max()) if syn.size else 0.0,
-            int(lost[syn].sum()), on_chip, _span(delays),
-            on_chip_delay if on_chip and delays.size else _span(_host_delays(spec, delays))))
+            int(lost[syn].sum()), bool(chip_edges), _span(requested),
+            _span(np.concatenate(realised) if realised else np.zeros(0))))
     return tuple(out)

@@ -17,15 +17,18 @@ def validate(config: ChipConfig, spec: ChipSpec) -> None:
     """Raise :class:`MappingError` listing every violated chip limit, if any."""
     syn, problems = config.synapses, []
     shape = (spec.n_global_rows, spec.n_columns)
-    if syn.weights.shape != shape or syn.labels.shape != shape:
+    if (syn.weights.shape != shape or syn.labels.shape != shape
+            or syn.row_sign.shape != (spec.n_global_rows,)):
         problems.append(f"synapse arrays have shape {syn.weights.shape}, the chip {shape}")
-    if syn.weights.size and int(syn.weights.max()) > spec.weight_max:
-        problems.append(f"weight code {int(syn.weights.max())} exceeds {spec.weight_max}")
-    if syn.labels.size and int(syn.labels.max()) >= spec.n_addresses:
-        problems.append(f"address label {int(syn.labels.max())} exceeds {spec.n_addresses - 1}")
-    unsigned = (syn.row_sign == 0) & syn.weights.any(axis=1)
-    if unsigned.any():
-        problems.append(f"{int(unsigned.sum())} rows carry weights but have no sign")
+    else:
+        if syn.weights.size and int(syn.weights.max()) > spec.weight_max:
+            problems.append(f"weight code {int(syn.weights.max())} exceeds {spec.weight_max}")
+        if syn.labels.size and int(syn.labels.max()) >= spec.n_addresses:
+            problems.append(f"address label {int(syn.labels.max())} exceeds "
+                            f"{spec.n_addresses - 1}")
+        unsigned = (syn.row_sign == 0) & syn.weights.any(axis=1)
+        if unsigned.any():
+            problems.append(f"{int(unsigned.sum())} rows carry weights but have no sign")
     circuits = config.placement.circuit
     if circuits.size and (np.unique(circuits).size != circuits.size or circuits.max() >= spec.n_circuits):
         problems.append("two cells share a circuit, or a cell has no circuit")

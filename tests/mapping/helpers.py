@@ -1,6 +1,8 @@
 """Small builders of :class:`NetworkGraph` objects for the mapping tests (model units)."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from pynn_bss2.mapping.graph import (HOST, LIF_PARAMETERS, NEURON, NetworkGraph,
@@ -42,7 +44,13 @@ def all_to_all(label, pre, post, n_pre, n_post, weight, delay=1.0, sign=1) -> Pr
 
 
 def graph(populations, projections=(), dt_ms: float = 0.1) -> NetworkGraph:
-    return NetworkGraph(tuple(populations), tuple(projections), dt_ms)
+    """A network; each projection edge is its own user projection (``origin`` = position)."""
+    edges = tuple(dataclasses.replace(p, origin=k) if "origin" in _EDGE_FIELDS else p
+                  for k, p in enumerate(projections))
+    return NetworkGraph(tuple(populations), edges, dt_ms)
+
+
+_EDGE_FIELDS = {f.name for f in dataclasses.fields(ProjectionEdge)}
 
 
 def full_chip_graph(n_sources: int = 256, n_neurons: int = 512, seed: int = 0) -> NetworkGraph:
@@ -70,7 +78,8 @@ def reconstruct(config, g: NetworkGraph) -> dict:
 
     def model_gain(circuit: int, sign: int) -> float:
         hw = (config.circuits.gain_exc if sign > 0 else config.circuits.gain_inh)[circuit]
-        scale = config.circuits.c_mem[circuit] * slope * spec.acceleration / cm[cell_of_circuit[circuit]]
+        cell = cell_of_circuit[circuit]
+        scale = config.circuits.c_mem[circuit] * slope * spec.acceleration / cm[cell]
         return float(hw) / float(scale)
 
     def deliver(row: int, address: int, key_prefix, out):

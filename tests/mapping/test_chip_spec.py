@@ -14,6 +14,9 @@ def test_sizes_are_those_of_one_hicann_x_chip():
     assert spec.n_synapses == 131072 == 2 * 256 * 256
     assert (spec.n_hemispheres, spec.n_columns, spec.n_rows) == (2, 256, 256)
     assert (spec.weight_max, spec.n_addresses) == (63, 64)
+    # 128 synapse drivers per hemisphere, each feeding 2 rows (chip.md: Synapses)
+    assert (spec.n_drivers, spec.rows_per_driver, spec.n_global_drivers) == (128, 2, 256)
+    assert spec.n_drivers * spec.rows_per_driver == spec.n_rows
 
 
 def test_limits_match_chip_md():
