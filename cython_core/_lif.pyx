@@ -17,8 +17,11 @@ Order inside one step from ``t_s`` to ``t_s + h``:
 
 1. each circuit evolves exactly over the step with its synaptic inputs as they were
    at ``t_s``: refractory time runs down (membrane held at reset), the membrane
-   integrates, and each threshold crossing inside the step is located (secant and
-   Newton steps on the exact trajectory) and becomes a spike at that time;
+   integrates, and where it is at or above threshold at the end of an interval the
+   crossing is located (secant and Newton steps on the exact trajectory) and becomes a
+   spike at that time. As in NEST's precise-timing models, an excursion above threshold
+   that returns below within one step goes undetected (it needs inputs much faster
+   than the step);
 2. synaptic inputs decay by one step;
 3. events arriving at ``t_s + h`` add ``weight * gain`` to the excitatory or
    inhibitory input of every circuit whose synapse on the event's row carries the
@@ -33,9 +36,11 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t
 cdef enum:
     OK = 0
     SPIKE_BUFFER_FULL = 1
+    SPIKE_STORM = 2
 
 STATUS_OK = OK
 STATUS_SPIKE_BUFFER_FULL = SPIKE_BUFFER_FULL
+STATUS_SPIKE_STORM = SPIKE_STORM
 
 cdef int NEWTON_STEPS = 4
 
@@ -180,9 +185,10 @@ def run_lif(
     -------
     tuple of (int, int, int)
         ``(status, steps_done, n_spikes)``. ``status`` is ``STATUS_SPIKE_BUFFER_FULL``
-        when the spike buffers could not hold another step's worst case; the state is
-        then consistent at ``step0 + steps_done`` and the caller may grow the
-        buffers and call again.
+        when the spike buffers could not hold another step's worst case (the state is
+        then consistent at ``step0 + steps_done`` and the caller may grow the buffers
+        and call again), and ``STATUS_SPIKE_STORM`` after a step in which a circuit
+        would have fired more than ``max_per_step`` times.
     """
     cdef Py_ssize_t n_circuits = v.shape[0]
     cdef Py_ssize_t n_cols = weights.shape[1]
@@ -197,6 +203,7 @@ def run_lif(
     cdef double[::1] to_inh
     cdef Circuit c
     cdef int status = OK
+    cdef int storm = 0
     cdef int64_t done = 0
 
     with nogil:
@@ -244,6 +251,7 @@ def run_lif(
                     start = start + dt_cross + tau_ref[n]
                     ve = v_reset[n]
                     if start >= h or spikes_here >= max_per_step:
+                        storm = storm or start < h
                         v[n] = ve
                         refrac_left[n] = start - h if start > h else 0.0
                         break
@@ -275,6 +283,10 @@ def run_lif(
                 k = arrive // rec_interval - rec_row0
                 for j in range(n_rec):
                     v_out[k, j] = v[rec_circuits[j]]
+            if storm:
+                status = SPIKE_STORM
+                done += 1
+                break
         else:
             done = n_steps
     return status, done, n_spikes

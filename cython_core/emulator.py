@@ -23,6 +23,8 @@ from ..errors import EmulationError
 
 V_PER_US_PER_NA_PER_PF = 1e-3
 """Unit conversion: a current of 1 nA on 1 pF changes the voltage by 1e-3 V/us."""
+MAX_SPIKES_PER_STEP = 64
+"""Emulation budget: more spikes of one circuit within one step is an error."""
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,13 @@ class Emulator:
         self._fixed["scale"] = V_PER_US_PER_NA_PER_PF / np.asarray(circuits.c_mem, float)
         self.n_circuits = len(circuits.v_leak)
         # a circuit spikes at most once per refractory time (plus once at the step start)
-        shortest = float(np.min(circuits.tau_ref)) if self.n_circuits else self.dt_us
-        self._max_per_step = int(np.ceil(self.dt_us / max(shortest, 1e-9))) + 1
+        tau_ref = np.asarray(circuits.tau_ref, float)
+        if tau_ref.size and not np.all(tau_ref > 0):
+            raise EmulationError(
+                f"circuit {int(np.argmin(tau_ref > 0))}: refractory time {tau_ref.min()} us; "
+                "the circuits need a positive refractory time")
+        shortest = float(tau_ref.min()) if tau_ref.size else self.dt_us
+        self._max_per_step = min(int(np.ceil(self.dt_us / shortest)) + 1, MAX_SPIKES_PER_STEP)
         self.reset()
 
     def reset(self) -> None:
@@ -280,9 +287,20 @@ class Emulator:
                 self.step, remaining)
             self.step += done
             remaining -= done
+            if status == _lif.STATUS_SPIKE_STORM:
+                self._raise_storm(spike_c[:n_spikes])
             if status == _lif.STATUS_OK:
                 break
             spike_c = np.concatenate([spike_c, np.empty_like(spike_c)])
             spike_s = np.concatenate([spike_s, np.empty_like(spike_s)])
         self._host = tuple(a[due:] for a in self._host)
-        return spike_c[:n_spikes].copy(), spike_s[:n_spikes].copy()
+        order = np.argsort(spike_s[:n_spikes], kind="stable")  # time order across circuits
+        return spike_c[:n_spikes][order], spike_s[:n_spikes][order]
+
+    def _raise_storm(self, spike_circuit: np.ndarray):
+        worst = int(np.bincount(spike_circuit[-MAX_SPIKES_PER_STEP * self.n_circuits:]).argmax())
+        raise EmulationError(
+            f"circuit {worst} fired more than {self._max_per_step} times within one step of "
+            f"{self.dt_us} us (at {self.time_us} us): its reset potential is at or above its "
+            "threshold, or its refractory time is far shorter than the step; raise the "
+            "threshold above the reset or lengthen the refractory time")
