@@ -113,6 +113,7 @@ def discretize(graph: NetworkGraph, spec: ChipSpec) -> Discretised:
     conn = _connections(graph, spec)
     sources, synapses, weight = _merge(conn)
     gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    synapses = Synapses(synapses.source, synapses.target, codes)
     neurons = _neuron_settings(graph, spec, vmap, gains)
     stats = _projection_stats(graph, spec, conn, weight, codes, gains, sources,
                               synapses, (latency_ms, latency_ms + graph.dt_ms))
@@ -180,7 +181,11 @@ def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
 
 
 def _merge(conn: dict):
-    """Merge connections into virtual sources and synapses (weights add up)."""
+    """Merge connections into virtual sources and synapses (weights add up).
+
+    Returns ``(sources, synapses, weight)``: the synapses' codes are not chosen yet
+    (zeros); ``weight`` is each merged synapse's requested weight in nA.
+    """
     vs_key = np.stack([conn["kind"], conn["cell"], conn["delay_tick"], conn["sign"]], axis=1)
     vs_unique, vs_id = np.unique(vs_key.reshape(-1, 4), axis=0, return_inverse=True)
     vs_id = vs_id.reshape(-1)
@@ -190,7 +195,8 @@ def _merge(conn: dict):
     conn["synapse"] = syn_id
     weight = np.bincount(syn_id, weights=conn["weight"], minlength=len(syn_unique))
     sources = VirtualSources(*(vs_unique[:, j].copy() for j in range(4)))
-    return sources, Synapses(syn_unique[:, 0].copy(), syn_unique[:, 1].copy(), None), weight
+    uncoded = np.zeros(len(syn_unique), np.uint8)
+    return sources, Synapses(syn_unique[:, 0].copy(), syn_unique[:, 1].copy(), uncoded), weight
 
 
 def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neurons: int,
