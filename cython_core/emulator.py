@@ -288,7 +288,7 @@ class Emulator:
             self.step += done
             remaining -= done
             if status == _lif.STATUS_SPIKE_STORM:
-                self._raise_storm(spike_c[:n_spikes])
+                self._raise_storm(spike_c[:n_spikes], spike_s[:n_spikes])
             if status == _lif.STATUS_OK:
                 break
             spike_c = np.concatenate([spike_c, np.empty_like(spike_c)])
@@ -297,8 +297,9 @@ class Emulator:
         order = np.argsort(spike_s[:n_spikes], kind="stable")  # time order across circuits
         return spike_c[:n_spikes][order], spike_s[:n_spikes][order]
 
-    def _raise_storm(self, spike_circuit: np.ndarray):
-        worst = int(np.bincount(spike_circuit[-MAX_SPIKES_PER_STEP * self.n_circuits:]).argmax())
+    def _raise_storm(self, spike_circuit: np.ndarray, spike_time: np.ndarray):
+        last_step = spike_time >= self.time_us - self.dt_us  # the step that overflowed
+        worst = int(np.bincount(spike_circuit[last_step]).argmax())
         raise EmulationError(
             f"circuit {worst} fired more than {self._max_per_step} times within one step of "
             f"{self.dt_us} us (at {self.time_us} us): its reset potential is at or above its "

@@ -50,11 +50,16 @@ def poisson_block_spikes(seed: tuple, rate_hz, start_ms, duration_ms, t0: float,
     return np.concatenate(cells), np.concatenate(times)
 
 
+def sequence_times(seq) -> np.ndarray:
+    """The spike times (ms) of one cell's ``spike_times``: a PyNN Sequence or an array."""
+    return np.asarray(seq.value if hasattr(seq, "value") else seq, float)
+
+
 def array_spikes(spike_times, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
     """Spikes of each cell's ``spike_times`` sequence in ``[t0, t1)``, biological ms."""
     cells, times = [], []
     for i, seq in enumerate(spike_times):
-        t = np.asarray(seq.value if hasattr(seq, "value") else seq, float)
+        t = sequence_times(seq)
         t = t[(t >= t0) & (t < t1)]
         cells.append(np.full(t.size, i, np.int64))
         times.append(t)

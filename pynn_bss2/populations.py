@@ -12,14 +12,14 @@ from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
-from .host_input import array_spikes, poisson_block_spikes
+from .host_input import array_spikes, poisson_block_spikes, sequence_times
 from .recording import Recorder
 
 
 def _check_spike_times(label, parameters) -> None:
     """Spike times of a SpikeSourceArray must increase, as in PyNN's other backends."""
     for i, seq in enumerate(np.atleast_1d(parameters.get("spike_times", []))):
-        times = np.asarray(seq.value if hasattr(seq, "value") else seq, float)
+        times = sequence_times(seq)
         if times.size > 1 and np.any(np.diff(times) < 0):
             raise errors.InvalidParameterValueError(
                 f"Population '{label}', cell {i}: spike times given to SpikeSourceArray must "
