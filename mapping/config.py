@@ -123,7 +123,8 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "synapse drivers": (int(sum(routing.drivers_used)), spec.n_global_drivers),
         "synapse rows": (int(np.count_nonzero(syn.weights.any(axis=1))), spec.n_global_rows),
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
-        "virtual sources": (int(len(disc.sources.kind)), spec.n_global_rows * spec.n_addresses),
+        # one address per source on each driver (its two rows share the addresses)
+        "virtual sources": (int(len(disc.sources.kind)), spec.n_global_drivers * spec.n_addresses),
     }
     latency_ms = float(spec.hw_us_to_bio_ms(config.latency_us))
     return MappingReport(resources, config.voltage_map, (latency_ms, latency_ms + dt_ms),

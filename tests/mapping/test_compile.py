@@ -55,7 +55,7 @@ def test_full_chip_network_compiles_and_validates():
     validate(config, SPEC)
     assert report.resources == {"neuron circuits": (512, 512), "synapse drivers": (256, 256),
                                 "synapse rows": (512, 512), "synapses": (131072, 131072),
-                                "virtual sources": (256, 512 * 64)}
+                                "virtual sources": (256, 256 * 64)}
     assert np.all(config.synapses.weights > 0) and np.all(config.synapses.row_sign == 1)
     assert config.host.ptr.tolist() == list(range(0, 513, 2))   # one row per hemisphere
     assert config.routes.ptr.tolist() == [0] * 513
@@ -101,7 +101,7 @@ def test_report_resources_match_the_config():
     assert report.resources == {
         "neuron circuits": (400, 512), "synapse drivers": (len(drivers), 256),
         "synapse rows": (len(rows), 512), "synapses": (int(np.count_nonzero(w)), 131072),
-        "virtual sources": (len(virtual), 32768)}
+        "virtual sources": (len(virtual), 16384)}
 
 
 def test_delay_stats_of_a_projection_from_sources_and_neurons():
