@@ -3,6 +3,9 @@
 Installed as ``pynn_bss2.cython_core``. It knows arrays, not PyNN and not the mapping.
 """
 from .emulator import (  # noqa: F401
+    BusLimits,
+    Compartments,
+    Noise,
     CircuitParameters,
     Emulator,
     EventRoutes,

@@ -6,7 +6,8 @@ not PyNN and not the mapping; the chip's sizes come from the arrays it is given.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -27,18 +28,43 @@ MAX_SPIKES_PER_STEP = 64
 """Emulation budget: more spikes of one circuit within one step is an error."""
 
 
+_FEATURE_DEFAULTS = {
+    # name: default (None: a copy of another field, see _DEFAULT_FROM)
+    "exp_on": False,          # exponential term switched on
+    "v_exp": None,            # V, exponential threshold VT (default: v_thresh)
+    "delta_t": 0.002,         # V, exponential slope factor DT
+    "adapt_on": False,        # adaptation switched on
+    "a_adapt": 0.0,           # nS, subthreshold adaptation coupling a
+    "b_adapt": 0.0,           # nA, spike-triggered adaptation increment b
+    "tau_w": 100.0,           # us, adaptation time constant
+    "v_adapt": None,          # V, adaptation reference potential (default: v_leak)
+    "w_init": 0.0,            # nA, adaptation current at the start of a run
+    "cond_exc": False,        # excitatory input conductance-based (gain_exc in nS/LSB)
+    "cond_inh": False,        # inhibitory input conductance-based (gain_inh in nS/LSB)
+    "e_rev_exc": 1.2,         # V, excitatory reversal potential
+    "e_rev_inh": 0.0,         # V, inhibitory reversal potential
+    "i_sat_exc": np.inf,      # nA, saturation scale of the excitatory input (inf: none)
+    "i_sat_inh": np.inf,      # nA, saturation scale of the inhibitory input (inf: none)
+    "tau_reset": 0.0,         # us, finite reset conductance time constant (0: at once)
+    "holdoff": 0.0,           # us, end of the refractory time with the reset released
+    "ref_clock": 0.0,         # us, neuron clock period of the refractory counter (0: none)
+}
+_DEFAULT_FROM = {"v_exp": "v_thresh", "v_adapt": "v_leak"}
+
+
 @dataclass(frozen=True)
 class CircuitParameters:
-    """Per-circuit settings of the leaky integrate-and-fire circuits, hardware units.
+    """Per-circuit settings of the AdEx neuron circuits, hardware units.
 
-    Every field is a float array with one entry per circuit (``refrac`` and the
-    gains included). Circuit ``n`` is column ``n % n_columns`` of hemisphere
-    ``n // n_columns``.
+    Every field is an array with one entry per circuit (scalars are broadcast).
+    Circuit ``n`` is column ``n % n_columns`` of hemisphere ``n // n_columns``. The
+    model is in docs/emulator.md; the fields after ``gain_inh`` switch on and set
+    the AdEx features and default to a plain LIF circuit with instant reset.
     """
 
     v_leak: np.ndarray       # V, leak (resting) potential
     v_reset: np.ndarray      # V, reset potential
-    v_thresh: np.ndarray     # V, spike threshold
+    v_thresh: np.ndarray     # V, spike threshold (comparator)
     v_init: np.ndarray       # V, membrane at the start of a run from t = 0
     tau_mem: np.ndarray      # us, membrane time constant
     tau_syn_exc: np.ndarray  # us, excitatory synaptic input time constant
@@ -46,8 +72,86 @@ class CircuitParameters:
     tau_ref: np.ndarray      # us, refractory time
     c_mem: np.ndarray        # pF, membrane capacitance
     i_offset: np.ndarray     # nA, constant offset current
-    gain_exc: np.ndarray     # nA per weight LSB, excitatory synaptic input
-    gain_inh: np.ndarray     # nA per weight LSB, inhibitory synaptic input
+    gain_exc: np.ndarray     # nA (current mode) or nS (conductance mode) per weight LSB
+    gain_inh: np.ndarray     # nA (current mode) or nS (conductance mode) per weight LSB
+    exp_on: np.ndarray = None
+    v_exp: np.ndarray = None
+    delta_t: np.ndarray = None
+    adapt_on: np.ndarray = None
+    a_adapt: np.ndarray = None
+    b_adapt: np.ndarray = None
+    tau_w: np.ndarray = None
+    v_adapt: np.ndarray = None
+    w_init: np.ndarray = None
+    cond_exc: np.ndarray = None
+    cond_inh: np.ndarray = None
+    e_rev_exc: np.ndarray = None
+    e_rev_inh: np.ndarray = None
+    i_sat_exc: np.ndarray = None
+    i_sat_inh: np.ndarray = None
+    tau_reset: np.ndarray = None
+    holdoff: np.ndarray = None
+    ref_clock: np.ndarray = None
+
+    def __post_init__(self):
+        n = np.size(self.v_leak)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                source = _DEFAULT_FROM.get(f.name)
+                value = getattr(self, source) if source else _FEATURE_DEFAULTS[f.name]
+            dtype = bool if isinstance(_FEATURE_DEFAULTS.get(f.name), bool) else float
+            array = np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
+            array.flags.writeable = False
+            object.__setattr__(self, f.name, array)
+
+    @property
+    def n(self) -> int:
+        """Number of circuits."""
+        return len(self.v_leak)
+
+    def replace(self, **changes) -> "CircuitParameters":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def plain(self) -> np.ndarray:
+        """Circuits the exact linear propagators integrate (bool per circuit)."""
+        return ~(self.exp_on | self.adapt_on | self.cond_exc | self.cond_inh
+                 | np.isfinite(self.i_sat_exc) | np.isfinite(self.i_sat_inh))
+
+
+@dataclass(frozen=True)
+class Compartments:
+    """Multi-compartment wiring of the circuits (see docs/emulator.md).
+
+    ``short_root[n]`` is the root circuit of the group circuit ``n`` is shorted into
+    (itself when alone); ``line[n]`` the shared compartment line it is coupled to
+    (-1: none) with conductance ``g_mc[n]`` (nS).
+    """
+
+    short_root: np.ndarray  # int32 [n_circuits]
+    line: np.ndarray        # int32 [n_circuits], -1 = no line
+    g_mc: np.ndarray        # nS [n_circuits]
+
+    @classmethod
+    def none(cls, n_circuits: int) -> "Compartments":
+        """Every circuit on its own."""
+        return cls(np.arange(n_circuits, dtype=np.int32), np.full(n_circuits, -1, np.int32),
+                   np.zeros(n_circuits))
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Trial-to-trial noise (see docs/emulator.md); zeros switch it off.
+
+    ``membrane_v``: stationary std of the membrane noise in V (scalar or per circuit);
+    ``synaptic``: relative std of each synaptic event's amplitude; ``seed``: seed of
+    the noise generators.
+    """
+
+    membrane_v: float | np.ndarray = 0.0
+    synaptic: float = 0.0
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,12 +173,19 @@ class EventRoutes:
     """Where the spikes of each circuit go on chip (CSR over circuits).
 
     The events of circuit ``n`` are ``row[ptr[n]:ptr[n+1]]`` (global synapse rows)
-    with addresses ``address[ptr[n]:ptr[n+1]]``.
+    with addresses ``address[ptr[n]:ptr[n+1]]``, each over PADI bus ``bus[k]``
+    (-1: not counted against a bus). Consecutive entries of one circuit on the same
+    bus are one bus event (one event reaches all rows its label selects there).
     """
 
     ptr: np.ndarray      # int64 [n_circuits + 1]
     row: np.ndarray      # int32
     address: np.ndarray  # uint8
+    bus: np.ndarray = None  # int8, default all -1
+
+    def __post_init__(self):
+        if self.bus is None:
+            object.__setattr__(self, "bus", np.full(len(self.row), -1, np.int8))
 
     @classmethod
     def empty(cls, n_circuits: int) -> "EventRoutes":
@@ -84,12 +195,24 @@ class EventRoutes:
 
 
 @dataclass(frozen=True)
+class BusLimits:
+    """Event rate limits of the PADI buses (see docs/emulator.md)."""
+
+    n_buses: int            # buses, numbered 0 .. n_buses - 1 in EventRoutes.bus
+    event_period_us: float  # us per event a bus can carry
+    fifo_depth: int         # events a bus can hold back before dropping
+
+
+@dataclass(frozen=True)
 class RawOutput:
     """What one emulator run produced, in hardware units.
 
     ``spike_circuit`` / ``spike_tick``: every spike as (circuit, 8 ns timestamp tick),
     in time order. ``v`` is ``[samples, len(recorded)]`` in V: the membranes of the
-    circuits ``recorded`` at the integration steps ``sample_step``.
+    circuits ``recorded`` at the integration steps ``sample_step``. ``traces`` holds
+    the same for every observable asked for (``"v"`` in V, ``"w"`` in nA,
+    ``"syn_exc"`` / ``"syn_inh"``: the synaptic line states in nA or nS).
+    ``dropped`` counts the events each bus dropped during the run.
     """
 
     spike_circuit: np.ndarray
@@ -97,6 +220,8 @@ class RawOutput:
     recorded: np.ndarray
     v: np.ndarray
     sample_step: np.ndarray
+    traces: dict = dataclasses.field(default_factory=dict)
+    dropped: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def propagators(params: CircuitParameters, dt_us: float) -> dict[str, np.ndarray]:

@@ -77,10 +77,131 @@ class ChipSpec:
     """Synapse rows fed by one driver: an event selecting a driver reaches the
     synapses of both its rows (chip.md: Synapses)."""
 
+    tau_reset_min_us: float = 0.5
+    """Fastest reset: time constant of the finite reset conductance (chip.md: Neurons)."""
+    holdoff_range_us: tuple[float, float] = (0.0, 4.0)
+    """Reset holdoff: the end of the refractory time with the reset released but no
+    new spike (chip.md: Neurons)."""
+    tau_mc_range_us: tuple[float, float] = (0.1, 30.0)
+    """Inter-compartment time constant C / g_mc (chip.md: Neurons)."""
+    tau_w_range_us: tuple[float, float] = (1.0, 500.0)
+    """Adaptation time constant (assumed; chip.md: Neurons)."""
+    neuron_clock_mhz: float = 250.0
+    """Digital neuron clock before its divider 2^(s+1) (chip.md: Time)."""
+    neuron_clock_settings: int = 16
+    """Divider settings s = 0..15 of the neuron clock (chip.md: Time)."""
+    refractory_counter_bits: int = 8
+    """Refractory counter width in neuron clock cycles (chip.md: Time)."""
+    holdoff_counter_bits: int = 4
+    """Reset holdoff counter width in neuron clock cycles (chip.md: Time)."""
+    capmem_max: int = 1022
+    """Largest 10-bit CapMem code (chip.md: Neurons)."""
+    c_mem_code_max: int = 63
+    """Largest 6-bit membrane capacitance setting (chip.md: Neurons)."""
+    max_circuits_per_neuron: tuple[int, int] = (128, 2)
+    """A logical (multi-circuit) neuron lies within half the chip: at most 128
+    columns x 2 rows (chip.md: Multi-compartment neurons)."""
+
+    # --- event routing -----------------------------------------------------------------------
+    n_event_outputs: int = 8
+    """Neuron event outputs; output i serves columns 32 i .. 32 i + 31 of both
+    hemispheres (chip.md: Event routing)."""
+    label_bits: int = 14
+    """Width of a neuron's event label (chip.md: Event routing)."""
+    label_configurable_bits: int = 8
+    """Label bits set per neuron; the rest are fixed by position (chip.md: Event routing)."""
+    n_host_inputs: int = 4
+    """Crossbar inputs from the host/FPGA; each reaches all PADI buses
+    (chip.md: Event routing)."""
+    n_host_links: int = 4
+    """Crossbar outputs back to the host; neuron output i reaches link i mod 4
+    (chip.md: Event routing)."""
+    n_background_generators: int = 8
+    """On-chip background spike generators; 0-3 reach top buses 0-3, 4-7 bottom
+    buses 0-3 (chip.md: Background spike generators)."""
+    buses_per_hemisphere: int = 4
+    """PADI buses per hemisphere; neuron output i reaches bus i mod 4 of both
+    (chip.md: Event routing)."""
+    row_select_bits: int = 5
+    """Row-select address on a PADI bus, choosing one of its 32 drivers
+    (chip.md: Event routing)."""
+    bus_event_period_us: float = 0.008
+    """A PADI bus carries at most one event per 8 ns, 125 MHz (assumed)."""
+    link_event_period_us: float = 0.008
+    """A link to the host carries at most one event per 8 ns, 125 MHz (assumed)."""
+    event_fifo_depth: int = 16
+    """Events a bus or link can hold back before it drops (assumed)."""
+    bg_clock_mhz: float = 250.0
+    """Clock of the background generators (chip.md: Background spike generators)."""
+    bg_period_bits: int = 16
+    """Width of a background generator's period in clock cycles (chip.md)."""
+    bg_rate_bits: int = 8
+    """Width of the Poisson-like mode's rate threshold (chip.md)."""
+    bg_mask_bits: int = 8
+    """Low label bits a background generator can randomise (chip.md)."""
+
     # --- readout -------------------------------------------------------------------------
     madc_channels: int = 2
     """Membrane traces the fast ADC takes at once, one even and one odd column
     (chip.md: Readouts)."""
+    madc_bits: int = 10
+    """Resolution of the fast membrane ADC (chip.md: Readouts)."""
+    madc_sample_period_us: float = 0.034
+    """Fast membrane ADC sample period, 29.4 MSa/s (chip.md: Readouts)."""
+    cadc_bits: int = 8
+    """Resolution of the column-parallel ADC (chip.md: Readouts)."""
+    cadc_min_period_us: float = 1.7
+    """Shortest CADC sample period when the processors log it (chip.md: Readouts)."""
+    adc_range_v: tuple[float, float] = (0.0, 1.2)
+    """Input range of both ADCs, mapped linearly onto their codes (assumed: the
+    voltage domain)."""
+    cadc_noise_lsb: float = 1.2
+    """Readout noise of the CADC on a steady membrane, std in LSB (chip.md: Readouts)."""
+    madc_noise_lsb: float = 1.0
+    """Readout noise of the MADC, std in LSB (assumed)."""
+    spike_counter_bits: int = 8
+    """Per-neuron spike counter width; it wraps and sets an overflow flag (chip.md)."""
+
+    # --- imperfections ----------------------------------------------------------------------
+    variation: tuple[tuple[str, str, float], ...] = (
+        # (parameter, "abs" in its unit or "rel" as a fraction, uncalibrated std)
+        ("v_leak", "abs", 0.030),      # V (assumed)
+        ("v_reset", "abs", 0.030),     # V (assumed)
+        ("v_thresh", "abs", 0.030),    # V (assumed)
+        ("v_exp", "abs", 0.020),       # V (assumed)
+        ("e_rev_exc", "abs", 0.020),   # V (assumed)
+        ("e_rev_inh", "abs", 0.020),   # V (assumed)
+        ("tau_mem", "rel", 0.30),      # (assumed)
+        ("tau_syn_exc", "rel", 0.30),  # (assumed)
+        ("tau_syn_inh", "rel", 0.30),  # (assumed)
+        ("tau_ref", "rel", 0.10),      # (assumed)
+        ("tau_w", "rel", 0.20),        # (assumed)
+        ("delta_t", "rel", 0.20),      # (assumed)
+        ("a_adapt", "rel", 0.20),      # (assumed)
+        ("b_adapt", "rel", 0.20),      # (assumed)
+        ("c_mem", "rel", 0.02),        # (assumed: a digital capacitor array)
+        ("gain_exc", "rel", 0.20),     # (assumed)
+        ("gain_inh", "rel", 0.20),     # (assumed)
+    )
+    """Fixed-pattern circuit-to-circuit variation of an uncalibrated chip, std."""
+    calibration_residual: tuple[tuple[str, float], ...] = (
+        ("v_leak", 0.30), ("v_reset", 0.20), ("v_thresh", 0.35), ("tau_mem", 0.45),
+        ("tau_syn_exc", 0.20), ("tau_syn_inh", 0.20),
+        # synaptic amplitude: 10 LSB between 10th and 90th percentile of 63 is a std
+        # of about 6 %, 0.3 of the assumed 20 % (chip.md: Calibration and variation)
+        ("gain_exc", 0.30), ("gain_inh", 0.30),
+    )
+    """Std left after calibration as a fraction of the uncalibrated std (chip.md:
+    Calibration and variation); parameters not listed keep 0.5 (assumed)."""
+    calibration_residual_default: float = 0.5
+    """Residual fraction of parameters the published bounds do not name (assumed)."""
+    membrane_noise_v: float = 0.002
+    """Trial-to-trial membrane noise: stationary std of an Ornstein-Uhlenbeck process
+    with the membrane time constant, in V (assumed; chip.md: Readouts gives 1.2 CADC
+    LSB = 5.6 mV of readout noise, of which part is the membrane's own)."""
+    synaptic_noise: float = 0.03
+    """Trial-to-trial noise of each synaptic event's amplitude, relative std (assumed,
+    below chip.md's bound of 7 CADC LSB for a PSP)."""
 
     # --- derived sizes --------------------------------------------------------------------
     @property
