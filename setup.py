@@ -4,8 +4,8 @@ from setuptools import Extension, setup
 
 extensions = [
     Extension(
-        "pynn_bss2.cython_core._lif",
-        ["cython_core/_lif.pyx"],
+        "pynn_bss2.cython_core._chip",
+        ["cython_core/_chip.pyx"],
         extra_compile_args=["-O3"],
     ),
 ]

@@ -140,7 +140,10 @@ class State(common.control.BaseState):
         new.v[:] = vm_new.to_hw(vm_old.to_model(old.v))
         new.i_exc[:] = old.i_exc * ratio
         new.i_inh[:] = old.i_inh * ratio
-        new.refrac_left[:] = old.refrac_left
+        new.w[:] = old.w * ratio
+        new.v_spike[:] = vm_new.to_hw(vm_old.to_model(old.v_spike))
+        for name in ("ref_end", "reset_end", "t_spike"):
+            getattr(new, name)[:] = getattr(old, name)
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
 

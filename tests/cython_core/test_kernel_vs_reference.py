@@ -73,16 +73,20 @@ def random_host_events(rng, synapses, n_events, last_step, dt):
 
 
 def assert_same(out, ref, emulator=None):
-    """Identical spikes (circuit, tick) and sample steps; traces and state within 1e-12."""
+    """Identical spikes (circuit, tick) and sample steps; traces and state within 1e-10.
+
+    The kernel keeps refractory ends as absolute times (us), the twin as time left, so
+    their rounding differs by about 1e-12 relative after thousands of steps.
+    """
     np.testing.assert_array_equal(out.spike_circuit, ref.spike_circuit)
     np.testing.assert_array_equal(out.spike_tick, np.rint(ref.spike_time / TICK_US))
     np.testing.assert_array_equal(out.sample_step, ref.sample_step)
-    np.testing.assert_allclose(out.v, ref.v, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out.v, ref.v, rtol=0, atol=1e-10)
     if emulator is not None:
-        np.testing.assert_allclose(emulator.v, ref.final_v, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(emulator.v, ref.final_v, rtol=0, atol=1e-10)
         np.testing.assert_allclose(emulator.i_exc, ref.final_i_exc, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(emulator.i_inh, ref.final_i_inh, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(emulator.refrac_left, ref.final_refrac_left, atol=1e-12)
+        np.testing.assert_allclose(emulator.refrac_left, ref.final_refrac_left, atol=1e-10)
 
 
 def random_setup(seed, n_hemispheres=2, n_columns=8, n_rows=8, dt=0.1, n_steps=1500,

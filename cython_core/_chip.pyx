@@ -1,0 +1,678 @@
+# cython: language_level=3
+"""Time-step kernel of the chip: AdEx neuron circuits, synapse arrays, event delivery.
+
+One call advances the whole chip by up to ``n_steps`` integration steps of ``h`` us.
+The model is in docs/emulator.md; this is its integration scheme:
+
+1. fast path, vectorised over circuits: plain circuits (current mode, no exponential
+   term, adaptation, saturation or compartment line) take the exact propagators of
+   the linear system; the others one Heun (RK2) step with the synaptic lines exact at
+   both ends. A circuit that is refractory during the step or reaches its escalation
+   level (threshold; ``VT + 2 DT`` with the exponential term) is flagged;
+2. slow path, per flagged circuit: the step is redone precisely (exact trajectory, or
+   RK4 sub-steps of at most ``h / SUBSTEPS``); threshold crossings are located on the
+   trajectory (secant and Newton steps, or bisection on a re-integrated sub-step) and
+   reset, holdoff and refractory end follow exactly, possibly several times a step;
+3. membrane noise (Ornstein-Uhlenbeck, exact update) is added;
+4. synaptic lines decay by one step; events due at its end are delivered: host events
+   sorted by step, on-chip events from the latency ring (at the first step boundary at
+   or after spike time + latency), each counted against its PADI bus and dropped when
+   the bus's backlog is full;
+5. recorded observables are sampled at multiples of the interval.
+
+Everything runs without the GIL and allocates nothing; sizes come from the array
+shapes and the kernel knows no chip constants. Circuit parameters arrive as one
+``[N_PAR, n_circuits]`` matrix whose rows are named by the ``P_*`` constants below.
+Units: V, us, nA, nS; ``scale`` converts nA to V/us on the circuit's capacitance.
+"""
+from libc.math cimport exp, expm1, fabs, ceil, floor, sqrt
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t
+
+cdef enum:
+    OK = 0
+    SPIKE_BUFFER_FULL = 1
+    SPIKE_STORM = 2
+
+STATUS_OK = OK
+STATUS_SPIKE_BUFFER_FULL = SPIKE_BUFFER_FULL
+STATUS_SPIKE_STORM = SPIKE_STORM
+
+# rows of the parameter matrix
+cpdef enum Param:
+    P_VLEAK        # V
+    P_VRESET       # V
+    P_VTH          # V, comparator threshold
+    P_ESC          # V, escalation level of the fast path
+    P_TAUM         # us
+    P_INVTAUM      # 1/us
+    P_SCALE        # V/us per nA (1 / capacitance)
+    P_I0           # nA, offset current
+    P_GAINE        # nA or nS per weight LSB
+    P_GAINI        # nA or nS per weight LSB
+    P_TAUE         # us
+    P_TAUI         # us
+    P_DT           # V, exponential slope factor (0: exponential term off)
+    P_INVDT        # 1/V (0: off)
+    P_VEXP         # V
+    P_WON          # 1 with adaptation, else 0
+    P_A            # nS
+    P_B            # nA
+    P_INVTAUW      # 1/us
+    P_VADAPT       # V
+    P_CE0          # current mode 1, conductance mode E_exc (V)
+    P_CE1          # current mode 0, conductance mode -1
+    P_CI0          # current mode 1, conductance mode -E_inh (V)
+    P_CI1          # current mode 0, conductance mode 1
+    P_SATE         # 1/nA (0: no saturation)
+    P_SATI         # 1/nA
+    P_TAUREF       # us
+    P_TAURESET     # us (0: instant reset)
+    P_HOLDOFF      # us
+    P_REFCLK       # us (0: continuous refractory counter)
+    P_GMC          # nS, coupling to the compartment line
+    P_NOISE        # V, membrane noise added per step (std)
+    P_P22          # exact propagators of plain circuits
+    P_P11E
+    P_P11I
+    P_P21E
+    P_P21I
+    P_P20
+    P_PLAIN        # 1: exact propagators, 0: Heun
+    N_PAR
+
+cdef int NEWTON_STEPS = 4
+cdef int SUBSTEPS = 16
+cdef int BISECTIONS = 40
+cdef double EXP_ARG_MAX = 40.0  # the exponential term beyond threshold stays finite
+
+cdef struct Ctx:
+    const double* P   # parameter matrix [N_PAR, N]
+    Py_ssize_t N
+    double* v
+    double* w
+    double* se
+    double* si
+    double* imc       # line current at the step start, nA
+    double* ref_end
+    double* reset_end
+    double* t_spike
+    double* v_spike
+    int32_t* spike_circuit
+    double* spike_time
+    int64_t n_spikes
+    int64_t max_per_step
+    int storm
+
+
+cdef inline double _p(Ctx* c, int k, Py_ssize_t n) noexcept nogil:
+    return c.P[k * c.N + n]
+
+
+cdef inline double _sat(double i, double inv_sat) noexcept nogil:
+    return i / (1.0 + fabs(i) * inv_sat)
+
+
+cdef inline double _dvdt(Ctx* c, Py_ssize_t n, double v, double w, double se, double si) noexcept nogil:
+    """dV/dt (V/us) of a circuit at membrane ``v``, adaptation ``w``, lines ``se``, ``si``."""
+    cdef double x = (v - _p(c, P_VEXP, n)) * _p(c, P_INVDT, n)
+    if x > EXP_ARG_MAX:
+        x = EXP_ARG_MAX
+    cdef double ie = _sat(se * (_p(c, P_CE0, n) + _p(c, P_CE1, n) * v), _p(c, P_SATE, n))
+    cdef double ii = _sat(si * (_p(c, P_CI0, n) + _p(c, P_CI1, n) * v), _p(c, P_SATI, n))
+    return ((_p(c, P_VLEAK, n) - v + _p(c, P_DT, n) * exp(x)) * _p(c, P_INVTAUM, n)
+            + _p(c, P_SCALE, n) * (ie - ii + _p(c, P_I0, n) + c.imc[n] - _p(c, P_WON, n) * w))
+
+
+cdef inline double _dwdt(Ctx* c, Py_ssize_t n, double v, double w) noexcept nogil:
+    return (_p(c, P_A, n) * (v - _p(c, P_VADAPT, n)) - w) * _p(c, P_INVTAUW, n)
+
+
+# ---------------------------------------------------------------- plain circuits: exact
+cdef inline double _kernel(double t, double tau_m, double tau_s, double scale) noexcept nogil:
+    """Membrane response (V per nA) at ``t`` to an input current decaying with tau_s."""
+    cdef double x = 1.0 / tau_m - 1.0 / tau_s
+    if fabs(x * t) < 1e-12:
+        return scale * exp(-t / tau_m) * t
+    return scale * exp(-t / tau_m) * expm1(x * t) / x
+
+
+cdef inline double _v_exact(Ctx* c, Py_ssize_t n, double v0, double ie, double ii,
+                            double t) noexcept nogil:
+    """Plain membrane after ``t`` us from ``v0`` with line states ``ie``, ``ii`` at 0."""
+    cdef double tau_m = _p(c, P_TAUM, n), scale = _p(c, P_SCALE, n)
+    cdef double el = _p(c, P_VLEAK, n)
+    return (el + (v0 - el) * exp(-t / tau_m)
+            + ie * _kernel(t, tau_m, _p(c, P_TAUE, n), scale)
+            - ii * _kernel(t, tau_m, _p(c, P_TAUI, n), scale)
+            - (_p(c, P_I0, n) + c.imc[n]) * scale * tau_m * expm1(-t / tau_m))
+
+
+cdef double _crossing_exact(Ctx* c, Py_ssize_t n, double v0, double ie, double ii,
+                            double v1, double span) noexcept nogil:
+    """Time in (0, span] at which a plain membrane first reaches threshold.
+
+    Secant between the interval's ends, refined by Newton steps kept inside the
+    bracket (bisection when a step would leave it).
+    """
+    cdef double vth = _p(c, P_VTH, n), lo = 0.0, hi = span, t, v, dv, f
+    cdef int k
+    t = span * (vth - v0) / (v1 - v0)
+    for k in range(NEWTON_STEPS):
+        v = _v_exact(c, n, v0, ie, ii, t)
+        f = v - vth
+        if f >= 0.0:
+            hi = t
+        else:
+            lo = t
+        dv = ((_p(c, P_VLEAK, n) - v) / _p(c, P_TAUM, n)
+              + _p(c, P_SCALE, n) * (ie * exp(-t / _p(c, P_TAUE, n))
+                                     - ii * exp(-t / _p(c, P_TAUI, n))
+                                     + _p(c, P_I0, n) + c.imc[n]))
+        if dv > 0.0 and lo < t - f / dv <= hi:
+            t = t - f / dv
+        else:
+            t = 0.5 * (lo + hi)
+    return t
+
+
+# ---------------------------------------------------------------- general circuits: RK4
+cdef inline void _rk4(Ctx* c, Py_ssize_t n, double* v, double* w, double se, double si,
+                      double tau) noexcept nogil:
+    """One RK4 step of ``tau`` us from (v, w) with line states ``se``, ``si`` at its start."""
+    cdef double he = exp(-0.5 * tau / _p(c, P_TAUE, n)), hi = exp(-0.5 * tau / _p(c, P_TAUI, n))
+    cdef double v0 = v[0], w0 = w[0]
+    cdef double k1v = _dvdt(c, n, v0, w0, se, si), k1w = _dwdt(c, n, v0, w0)
+    cdef double k2v = _dvdt(c, n, v0 + 0.5 * tau * k1v, w0 + 0.5 * tau * k1w, se * he, si * hi)
+    cdef double k2w = _dwdt(c, n, v0 + 0.5 * tau * k1v, w0 + 0.5 * tau * k1w)
+    cdef double k3v = _dvdt(c, n, v0 + 0.5 * tau * k2v, w0 + 0.5 * tau * k2w, se * he, si * hi)
+    cdef double k3w = _dwdt(c, n, v0 + 0.5 * tau * k2v, w0 + 0.5 * tau * k2w)
+    cdef double k4v = _dvdt(c, n, v0 + tau * k3v, w0 + tau * k3w, se * he * he, si * hi * hi)
+    cdef double k4w = _dwdt(c, n, v0 + tau * k3v, w0 + tau * k3w)
+    v[0] = v0 + tau / 6.0 * (k1v + 2.0 * k2v + 2.0 * k3v + k4v)
+    w[0] = w0 + tau / 6.0 * (k1w + 2.0 * k2w + 2.0 * k3w + k4w)
+
+
+cdef double _crossing_rk4(Ctx* c, Py_ssize_t n, double v0, double w0, double se, double si,
+                          double span) noexcept nogil:
+    """Time in (0, span] at which one RK4 step from ``v0`` first reaches threshold."""
+    cdef double lo = 0.0, hi = span, mid, v, w
+    cdef double vth = _p(c, P_VTH, n)
+    cdef int k
+    for k in range(BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        v = v0
+        w = w0
+        _rk4(c, n, &v, &w, se, si, mid)
+        if v >= vth:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo < 1e-9:
+            break
+    return hi
+
+
+# ---------------------------------------------------------------- spikes and reset
+cdef inline double _v_in_reset(Ctx* c, Py_ssize_t n, double t) noexcept nogil:
+    """Membrane at ``t`` while the reset conductance pulls it to the reset potential."""
+    cdef double tau_r = _p(c, P_TAURESET, n), vr = _p(c, P_VRESET, n)
+    if tau_r <= 0.0:
+        return vr
+    return vr + (c.v_spike[n] - vr) * exp(-(t - c.t_spike[n]) / tau_r)
+
+
+cdef void _w_in_reset(Ctx* c, Py_ssize_t n, double* w, double t0, double t1) noexcept nogil:
+    """Adaptation from ``t0`` to ``t1`` with the membrane on its reset trajectory (RK4)."""
+    cdef int m, k
+    cdef double tau, t, k1, k2, k3, k4, w0
+    if _p(c, P_WON, n) == 0.0 or t1 <= t0:
+        return
+    m = <int> ceil((t1 - t0) / (0.25 * _p(c, P_TAURESET, n) + 1e-3))
+    if m > SUBSTEPS:
+        m = SUBSTEPS
+    tau = (t1 - t0) / m
+    for k in range(m):
+        t = t0 + k * tau
+        w0 = w[0]
+        k1 = _dwdt(c, n, _v_in_reset(c, n, t), w0)
+        k2 = _dwdt(c, n, _v_in_reset(c, n, t + 0.5 * tau), w0 + 0.5 * tau * k1)
+        k3 = _dwdt(c, n, _v_in_reset(c, n, t + 0.5 * tau), w0 + 0.5 * tau * k2)
+        k4 = _dwdt(c, n, _v_in_reset(c, n, t + tau), w0 + tau * k3)
+        w[0] = w0 + tau / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+cdef bint _spike(Ctx* c, Py_ssize_t n, double t, double* v, double* w, int* count) noexcept nogil:
+    """Record a spike of circuit ``n`` at ``t`` and start its refractory time.
+
+    Returns False (and records nothing) when the circuit has already fired its budget
+    for this step: a spike storm.
+    """
+    cdef double clk = _p(c, P_REFCLK, n), end
+    if count[0] >= c.max_per_step:
+        c.storm = 1
+        return False
+    c.spike_circuit[c.n_spikes] = <int32_t> n
+    c.spike_time[c.n_spikes] = t
+    c.n_spikes += 1
+    count[0] += 1
+    w[0] += _p(c, P_WON, n) * _p(c, P_B, n)
+    end = (clk * floor(t / clk) if clk > 0.0 else t) + _p(c, P_TAUREF, n)
+    c.ref_end[n] = end
+    c.reset_end[n] = end - _p(c, P_HOLDOFF, n) if end - _p(c, P_HOLDOFF, n) > t else t
+    c.t_spike[n] = t
+    c.v_spike[n] = v[0]
+    v[0] = _v_in_reset(c, n, t)
+    return True
+
+
+cdef void _slow_step(Ctx* c, Py_ssize_t n, double t0, double h) noexcept nogil:
+    """Advance circuit ``n`` precisely over ``[t0, t0 + h]`` (see the module docstring)."""
+    cdef double t = t0, t1 = t0 + h, seg, v = c.v[n], w = c.w[n], vth = _p(c, P_VTH, n)
+    cdef double se, si, v_end, w_end, tau, tc
+    cdef bint plain = _p(c, P_PLAIN, n) != 0.0, free
+    cdef int count = 0, m, k
+    while t < t1:
+        if t < c.reset_end[n]:
+            seg = c.reset_end[n] if c.reset_end[n] < t1 else t1
+            _w_in_reset(c, n, &w, t, seg)
+            v = _v_in_reset(c, n, seg)
+            t = seg
+            continue
+        free = t >= c.ref_end[n]
+        seg = t1 if (free or c.ref_end[n] > t1) else c.ref_end[n]
+        if free and v >= vth:
+            if not _spike(c, n, t, &v, &w, &count):
+                break
+            continue
+        se = c.se[n] * exp(-(t - t0) / _p(c, P_TAUE, n))
+        si = c.si[n] * exp(-(t - t0) / _p(c, P_TAUI, n))
+        if plain:
+            v_end = _v_exact(c, n, v, se, si, seg - t)
+            if free and v_end >= vth:
+                t += _crossing_exact(c, n, v, se, si, v_end, seg - t)
+                v = vth
+                if not _spike(c, n, t, &v, &w, &count):
+                    break
+                continue
+            v = v_end
+            t = seg
+            continue
+        m = <int> ceil((seg - t) / (h / SUBSTEPS) - 1e-9)
+        if m < 1:
+            m = 1
+        tau = (seg - t) / m
+        for k in range(m):
+            v_end = v
+            w_end = w
+            _rk4(c, n, &v_end, &w_end, se, si, tau)
+            if free and v_end >= vth:
+                tc = _crossing_rk4(c, n, v, w, se, si, tau)
+                _rk4(c, n, &v, &w, se, si, tc)
+                t += tc
+                v = vth
+                break
+            v = v_end
+            w = w_end
+            t = seg if k == m - 1 else t + tau
+            se = se * exp(-tau / _p(c, P_TAUE, n))
+            si = si * exp(-tau / _p(c, P_TAUI, n))
+        else:
+            continue
+        if not _spike(c, n, t, &v, &w, &count):
+            break
+    c.v[n] = v
+    c.w[n] = w
+
+
+# ---------------------------------------------------------------- events
+cdef inline uint32_t _xorshift(uint32_t x) noexcept nogil:
+    x ^= x << 13
+    x ^= x >> 17
+    x ^= x << 5
+    return x
+
+
+cdef inline double _normal(uint32_t x) noexcept nogil:
+    """Approximately standard normal from 32 random bits (sum of four bytes)."""
+    return (<double> ((x & 255) + ((x >> 8) & 255) + ((x >> 16) & 255) + (x >> 24))
+            - 510.0) / 147.80054127099985
+
+
+cdef struct Syn:
+    const uint8_t* weights   # [rows, cols]
+    const uint8_t* labels
+    const int8_t* row_sign
+    const int32_t* target    # circuit -> circuit whose lines its column feeds
+    const double* gain_e
+    const double* gain_i
+    Py_ssize_t n_rows
+    Py_ssize_t n_cols
+    double noise             # relative std of each amplitude
+    uint32_t rng
+
+
+cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double* to_e,
+                          double* to_i) noexcept nogil:
+    """Add one event on global row ``g`` to the synaptic lines it reaches."""
+    cdef Py_ssize_t col, n
+    cdef Py_ssize_t first = (g // s.n_rows) * s.n_cols
+    cdef const uint8_t* wrow = s.weights + g * s.n_cols
+    cdef const uint8_t* lrow = s.labels + g * s.n_cols
+    cdef int8_t sign = s.row_sign[g]
+    cdef double amp
+    if sign == 0:
+        return
+    for col in range(s.n_cols):
+        if wrow[col] == 0 or lrow[col] != address:
+            continue
+        n = first + col
+        amp = wrow[col]
+        if s.noise > 0.0:
+            s.rng = _xorshift(s.rng)
+            amp *= 1.0 + s.noise * _normal(s.rng)
+        if sign > 0:
+            to_e[s.target[n]] += amp * s.gain_e[n]
+        else:
+            to_i[s.target[n]] += amp * s.gain_i[n]
+
+
+cdef inline bint _bus_accepts(int8_t bus, bint new_event, double* bucket,
+                              double capacity, int64_t* dropped, bint* last) noexcept nogil:
+    """Whether an entry on ``bus`` goes through; a new bus event takes a backlog slot."""
+    if bus < 0:
+        return True
+    if new_event:
+        last[0] = bucket[bus] < capacity
+        if last[0]:
+            bucket[bus] += 1.0
+        else:
+            dropped[bus] += 1
+    return last[0]
+
+
+# ---------------------------------------------------------------- the fast path
+cdef void _fast_plain(const double* P, Py_ssize_t N, const double* v, const double* se,
+                      const double* si, double* vn) noexcept nogil:
+    """One exact step of every circuit's linear dynamics into ``vn``."""
+    cdef Py_ssize_t n
+    cdef const double* el = P + P_VLEAK * N
+    cdef const double* p22 = P + P_P22 * N
+    cdef const double* p21e = P + P_P21E * N
+    cdef const double* p21i = P + P_P21I * N
+    cdef const double* p20 = P + P_P20 * N
+    cdef const double* i0 = P + P_I0 * N
+    for n in range(N):
+        vn[n] = (el[n] + (v[n] - el[n]) * p22[n] + se[n] * p21e[n] - si[n] * p21i[n]
+                 + i0[n] * p20[n])
+
+
+cdef void _fast_heun(const double* P, Py_ssize_t N, double h, const double* v,
+                     const double* w, const double* se, const double* si,
+                     const double* imc, double* vn, double* wn) noexcept nogil:
+    """One Heun step of every circuit's full dynamics into ``vn``, ``wn``."""
+    cdef Py_ssize_t n
+    cdef double x, ie, ii, k1v, k1w, v1, w1, se1, si1, k2v, k2w
+    cdef const double* el = P + P_VLEAK * N
+    cdef const double* itm = P + P_INVTAUM * N
+    cdef const double* scale = P + P_SCALE * N
+    cdef const double* i0 = P + P_I0 * N
+    cdef const double* dt = P + P_DT * N
+    cdef const double* idt = P + P_INVDT * N
+    cdef const double* vexp = P + P_VEXP * N
+    cdef const double* won = P + P_WON * N
+    cdef const double* a = P + P_A * N
+    cdef const double* itw = P + P_INVTAUW * N
+    cdef const double* va = P + P_VADAPT * N
+    cdef const double* ce0 = P + P_CE0 * N
+    cdef const double* ce1 = P + P_CE1 * N
+    cdef const double* ci0 = P + P_CI0 * N
+    cdef const double* ci1 = P + P_CI1 * N
+    cdef const double* sate = P + P_SATE * N
+    cdef const double* sati = P + P_SATI * N
+    cdef const double* p11e = P + P_P11E * N
+    cdef const double* p11i = P + P_P11I * N
+    for n in range(N):
+        x = (v[n] - vexp[n]) * idt[n]
+        x = x if x < EXP_ARG_MAX else EXP_ARG_MAX
+        ie = se[n] * (ce0[n] + ce1[n] * v[n])
+        ii = si[n] * (ci0[n] + ci1[n] * v[n])
+        ie = ie / (1.0 + fabs(ie) * sate[n])
+        ii = ii / (1.0 + fabs(ii) * sati[n])
+        k1v = ((el[n] - v[n] + dt[n] * exp(x)) * itm[n]
+               + scale[n] * (ie - ii + i0[n] + imc[n] - won[n] * w[n]))
+        k1w = (a[n] * (v[n] - va[n]) - w[n]) * itw[n]
+        v1 = v[n] + h * k1v
+        w1 = w[n] + h * k1w
+        se1 = se[n] * p11e[n]
+        si1 = si[n] * p11i[n]
+        x = (v1 - vexp[n]) * idt[n]
+        x = x if x < EXP_ARG_MAX else EXP_ARG_MAX
+        ie = se1 * (ce0[n] + ce1[n] * v1)
+        ii = si1 * (ci0[n] + ci1[n] * v1)
+        ie = ie / (1.0 + fabs(ie) * sate[n])
+        ii = ii / (1.0 + fabs(ii) * sati[n])
+        k2v = ((el[n] - v1 + dt[n] * exp(x)) * itm[n]
+               + scale[n] * (ie - ii + i0[n] + imc[n] - won[n] * w1))
+        k2w = (a[n] * (v1 - va[n]) - w1) * itw[n]
+        vn[n] = v[n] + 0.5 * h * (k1v + k2v)
+        wn[n] = w[n] + 0.5 * h * (k1w + k2w)
+
+
+cdef void _line_currents(const double* P, Py_ssize_t N, const int32_t* line,
+                         const double* v, double* sum_g, double* sum_gv,
+                         Py_ssize_t n_lines, double* imc) noexcept nogil:
+    """Current from each circuit's compartment line, whose potential is the
+    conductance-weighted mean of its circuits' membranes."""
+    cdef Py_ssize_t n, k
+    cdef const double* g = P + P_GMC * N
+    for k in range(n_lines):
+        sum_g[k] = 0.0
+        sum_gv[k] = 0.0
+    for n in range(N):
+        if line[n] >= 0:
+            sum_g[line[n]] += g[n]
+            sum_gv[line[n]] += g[n] * v[n]
+    for n in range(N):
+        if line[n] >= 0 and sum_g[line[n]] > 0.0:
+            imc[n] = g[n] * (sum_gv[line[n]] / sum_g[line[n]] - v[n])
+
+
+cdef int64_t _commit(const double* P, Py_ssize_t N, double t_s, double t_e, double* v,
+                     double* w, const double* vn, const double* wn,
+                     const double* ref_end, uint8_t* flag) noexcept nogil:
+    """Take the fast path's result where it holds; flag the circuits needing the slow path."""
+    cdef Py_ssize_t n
+    cdef int64_t flagged = 0
+    cdef const double* esc = P + P_ESC * N
+    cdef bint f
+    for n in range(N):
+        f = (ref_end[n] > t_s) or (vn[n] >= esc[n]) or (v[n] >= esc[n]) or (vn[n] != vn[n])
+        flag[n] = f
+        flagged += f
+        if not f:
+            v[n] = vn[n]
+            w[n] = wn[n]
+    return flagged
+
+
+cdef void _membrane_noise(const double* P, Py_ssize_t N, double t_e, double* v,
+                          const double* reset_end, uint32_t* rng) noexcept nogil:
+    """Ornstein-Uhlenbeck membrane noise over one step (not while the reset clamps)."""
+    cdef Py_ssize_t n
+    cdef const double* amp = P + P_NOISE * N
+    cdef uint32_t x
+    for n in range(N):
+        x = rng[n]
+        x ^= x << 13
+        x ^= x >> 17
+        x ^= x << 5
+        rng[n] = x
+        if reset_end[n] <= t_e:
+            v[n] += amp[n] * ((<double> ((x & 255) + ((x >> 8) & 255) + ((x >> 16) & 255)
+                                         + (x >> 24)) - 510.0) / 147.80054127099985)
+
+
+def run_chip(
+    const double[:, ::1] params,       # [N_PAR, n_circuits], rows named by Param
+    double h,                          # us, integration step
+    double latency,                    # us, on-chip neuron -> synapse
+    int has_plain, int has_general, int has_noise,
+    # synapse arrays, global rows (hemisphere-major)
+    const uint8_t[:, ::1] weights,     # [global row, column], 0..63
+    const uint8_t[:, ::1] labels,      # [global row, column], 0..63
+    const int8_t[::1] row_sign,        # [global row]: +1 exc, -1 inh, 0 off
+    Py_ssize_t n_rows,                 # rows per hemisphere
+    const int32_t[::1] target,         # [circuit]: circuit whose lines its column feeds
+    double syn_noise,                  # relative std of each synaptic amplitude
+    uint32_t[::1] syn_rng,             # [1] generator state of the synaptic noise
+    # on-chip routing: circuit -> events (CSR)
+    const int64_t[::1] route_ptr,
+    const int32_t[::1] route_row,
+    const uint8_t[::1] route_addr,
+    const int8_t[::1] route_bus,       # -1: not counted
+    double[:, :, ::1] ring,            # [slots, 2, n_circuits] pending input
+    # host events, sorted by arrival step
+    const int64_t[::1] host_step,
+    const int32_t[::1] host_row,
+    const uint8_t[::1] host_addr,
+    const int8_t[::1] host_bus,
+    const uint8_t[::1] host_new,       # 1: entry starts a new bus event
+    int64_t[::1] cursor,               # [1] next host event
+    # bus limits
+    double[::1] bucket,                # [n_buses] backlog, events
+    double drain,                      # events a bus forwards per step
+    double bus_capacity,               # backlog at which a bus drops
+    int64_t[::1] dropped,              # [n_buses]
+    # compartment lines
+    const int32_t[::1] line,           # [circuit], -1: none
+    Py_ssize_t n_lines,
+    # state
+    double[::1] v, double[::1] w, double[::1] se, double[::1] si,
+    double[::1] ref_end, double[::1] reset_end, double[::1] t_spike, double[::1] v_spike,
+    uint32_t[::1] rng,                 # [circuit] membrane noise generators
+    # scratch, [n_circuits] each (line sums: [max(n_lines, 1)])
+    double[::1] vn, double[::1] wn, double[::1] vp, double[::1] imc, uint8_t[::1] flag,
+    double[::1] sum_g, double[::1] sum_gv,
+    # outputs
+    int32_t[::1] spike_circuit,
+    double[::1] spike_time,            # us
+    int64_t n_spikes,
+    int64_t max_per_step,
+    const int32_t[::1] rec_circuits,
+    int64_t rec_interval,              # steps between samples
+    double[:, :, ::1] rec_out,         # [samples, 4, recorded]: v, w, se, si
+    int64_t rec_row0,                  # sample index stored in rec_out row 0
+    int64_t step0,                     # absolute step at entry
+    int64_t n_steps,
+):
+    """Advance the chip by ``n_steps`` steps of ``h`` us from absolute step ``step0``.
+
+    Returns
+    -------
+    tuple of (int, int, int)
+        ``(status, steps_done, n_spikes)``. ``STATUS_SPIKE_BUFFER_FULL``: the spike
+        buffers cannot hold another step's worst case (the state is consistent at
+        ``step0 + steps_done``; grow them and call again). ``STATUS_SPIKE_STORM``:
+        a circuit fired ``max_per_step`` times within one step.
+    """
+    cdef Py_ssize_t N = v.shape[0]
+    cdef Py_ssize_t n_slots = ring.shape[0], n_rec = rec_circuits.shape[0]
+    cdef Py_ssize_t n_host = host_step.shape[0], n_buses = bucket.shape[0]
+    cdef Py_ssize_t n, k, j, b, slot
+    cdef int64_t s, arrive, first_new, when, done = 0, flagged
+    cdef double t_s
+    cdef double* to_e
+    cdef double* to_i
+    cdef double* wnp = &wn[0] if has_general else &w[0]
+    cdef bint last = True
+    cdef int status = OK
+    cdef Ctx c
+    cdef Syn syn
+    c.P = &params[0, 0]; c.N = N
+    c.v = &v[0]; c.w = &w[0]; c.se = &se[0]; c.si = &si[0]; c.imc = &imc[0]
+    c.ref_end = &ref_end[0]; c.reset_end = &reset_end[0]
+    c.t_spike = &t_spike[0]; c.v_spike = &v_spike[0]
+    c.spike_circuit = &spike_circuit[0]; c.spike_time = &spike_time[0]
+    c.n_spikes = n_spikes; c.max_per_step = max_per_step; c.storm = 0
+    syn.weights = &weights[0, 0]; syn.labels = &labels[0, 0]; syn.row_sign = &row_sign[0]
+    syn.target = &target[0]
+    syn.gain_e = &params[<int> P_GAINE, 0]; syn.gain_i = &params[<int> P_GAINI, 0]
+    syn.n_rows = n_rows; syn.n_cols = weights.shape[1]
+    syn.noise = syn_noise; syn.rng = syn_rng[0]
+
+    with nogil:
+        for done in range(n_steps):
+            if c.n_spikes + N * max_per_step > spike_time.shape[0]:
+                status = SPIKE_BUFFER_FULL
+                break
+            s = step0 + done
+            arrive = s + 1
+            t_s = s * h
+            first_new = c.n_spikes
+            # 1-2: membranes, fast path then slow path
+            if n_lines > 0:
+                _line_currents(c.P, N, &line[0], &v[0], &sum_g[0], &sum_gv[0], n_lines,
+                               &imc[0])
+            if has_general:
+                _fast_heun(c.P, N, h, &v[0], &w[0], &se[0], &si[0], &imc[0], &vn[0], &wn[0])
+            if has_plain and has_general:
+                _fast_plain(c.P, N, &v[0], &se[0], &si[0], &vp[0])
+                for n in range(N):
+                    if params[<int> P_PLAIN, n] != 0.0:
+                        vn[n] = vp[n]
+                        wn[n] = w[n]
+            elif has_plain:
+                _fast_plain(c.P, N, &v[0], &se[0], &si[0], &vn[0])
+            flagged = _commit(c.P, N, t_s, t_s + h, &v[0], &w[0], &vn[0], wnp,
+                              &ref_end[0], &flag[0])
+            if flagged > 0:
+                for n in range(N):
+                    if flag[n]:
+                        _slow_step(&c, n, t_s, h)
+            # 3: membrane noise
+            if has_noise:
+                _membrane_noise(c.P, N, t_s + h, &v[0], &reset_end[0], &rng[0])
+            # 4: synaptic lines decay; events due at the step's end
+            slot = arrive % n_slots
+            for n in range(N):
+                se[n] = se[n] * params[<int> P_P11E, n] + ring[slot, 0, n]
+                si[n] = si[n] * params[<int> P_P11I, n] + ring[slot, 1, n]
+                ring[slot, 0, n] = 0.0
+                ring[slot, 1, n] = 0.0
+            for b in range(n_buses):
+                bucket[b] = bucket[b] - drain if bucket[b] > drain else 0.0
+            while cursor[0] < n_host and host_step[cursor[0]] <= arrive:
+                k = cursor[0]
+                if _bus_accepts(host_bus[k], host_new[k] != 0, &bucket[0], bus_capacity,
+                                &dropped[0], &last):
+                    _deliver(&syn, host_row[k], host_addr[k], &se[0], &si[0])
+                cursor[0] += 1
+            for j in range(first_new, c.n_spikes):
+                n = c.spike_circuit[j]
+                when = <int64_t> ceil((c.spike_time[j] + latency) / h - 1e-9)
+                if when <= arrive:  # arrives at this step's end: lines already updated
+                    to_e, to_i = &se[0], &si[0]
+                else:
+                    to_e, to_i = &ring[when % n_slots, 0, 0], &ring[when % n_slots, 1, 0]
+                for k in range(route_ptr[n], route_ptr[n + 1]):
+                    if _bus_accepts(route_bus[k],
+                                    k == route_ptr[n] or route_bus[k] != route_bus[k - 1],
+                                    &bucket[0], bus_capacity, &dropped[0], &last):
+                        _deliver(&syn, route_row[k], route_addr[k], to_e, to_i)
+            # 5: samples
+            if n_rec > 0 and arrive % rec_interval == 0:
+                k = arrive // rec_interval - rec_row0
+                for j in range(n_rec):
+                    n = rec_circuits[j]
+                    rec_out[k, 0, j] = v[n]
+                    rec_out[k, 1, j] = w[n]
+                    rec_out[k, 2, j] = se[n]
+                    rec_out[k, 3, j] = si[n]
+            if c.storm:
+                status = SPIKE_STORM
+                done += 1
+                break
+        else:
+            done = n_steps
+    syn_rng[0] = syn.rng
+    return status, done, c.n_spikes
