@@ -15,7 +15,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # reinstall (and rebuild the Cython extension) whenever the build inputs change
-$(STAMP): $(PY) pyproject.toml setup.py $(wildcard cython_core/*.pyx)
+$(STAMP): $(PY) pyproject.toml setup.py $(wildcard cython_core/*.pyx cython_core/*.h)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 

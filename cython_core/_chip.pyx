@@ -10,7 +10,7 @@ The model is in docs/emulator.md; this is its integration scheme:
    both ends. A circuit that is refractory during the step or reaches its escalation
    level (threshold; ``VT + 2 DT`` with the exponential term) is flagged;
 2. slow path, per flagged circuit: the step is redone precisely (exact trajectory, or
-   RK4 sub-steps of at most ``h / SUBSTEPS``); threshold crossings are located on the
+   RK4 sub-steps, more where the exponential term is fast); threshold crossings are located on the
    trajectory (secant and Newton steps, or bisection on a re-integrated sub-step) and
    reset, holdoff and refractory end follow exactly, possibly several times a step;
 3. membrane noise (Ornstein-Uhlenbeck, exact update) is added;
@@ -25,8 +25,16 @@ shapes and the kernel knows no chip constants. Circuit parameters arrive as one
 ``[N_PAR, n_circuits]`` matrix whose rows are named by the ``P_*`` constants below.
 Units: V, us, nA, nS; ``scale`` converts nA to V/us on the circuit's capacitance.
 """
-from libc.math cimport exp, expm1, fabs, ceil, floor, sqrt
+from libc.math cimport expm1, fabs, ceil, floor, log
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t
+
+cdef extern from "_fast_step.h":
+    double exp(double) nogil
+    const double EXP_ARG_MAX
+cdef extern from *:
+    ctypedef double* rdp "double * __restrict__"
+    ctypedef const double* crdp "const double * __restrict__"
+    ctypedef uint8_t* rbp "uint8_t * __restrict__"
 
 cdef enum:
     OK = 0
@@ -78,19 +86,24 @@ cpdef enum Param:
     P_P21I
     P_P20
     P_PLAIN        # 1: exact propagators, 0: Heun
+    P_ER           # exp(-h / tau_reset): the reset over one step
+    P_EW           # exp(-h / tau_w)
+    P_WREST        # nA, a (v_reset - V_adapt) (1 - exp(-h / tau_w))
+    P_KRW          # nA per V, adaptation driven by the membrane's reset transient
+    P_C0           # V, constant part of a plain circuit's exact step
     N_PAR
 
-cdef int NEWTON_STEPS = 4
-cdef int SUBSTEPS = 16
-cdef int BISECTIONS = 40
-cdef double EXP_ARG_MAX = 40.0  # the exponential term beyond threshold stays finite
+cdef enum:
+    NEWTON_STEPS = 4
+    MAX_SUBSTEPS = 16
+    CROSSING_ITERATIONS = 30
 
 cdef struct Ctx:
     const double* P   # parameter matrix [N_PAR, N]
     Py_ssize_t N
     double* v
     double* w
-    double* se
+    double* se        # line states at the step start
     double* si
     double* imc       # line current at the step start, nA
     double* ref_end
@@ -193,23 +206,46 @@ cdef inline void _rk4(Ctx* c, Py_ssize_t n, double* v, double* w, double se, dou
 
 
 cdef double _crossing_rk4(Ctx* c, Py_ssize_t n, double v0, double w0, double se, double si,
-                          double span) noexcept nogil:
-    """Time in (0, span] at which one RK4 step from ``v0`` first reaches threshold."""
-    cdef double lo = 0.0, hi = span, mid, v, w
-    cdef double vth = _p(c, P_VTH, n)
-    cdef int k
-    for k in range(BISECTIONS):
-        mid = 0.5 * (lo + hi)
+                          double span, double v_span) noexcept nogil:
+    """Time in (0, span] at which one RK4 step from ``v0`` first reaches threshold.
+
+    Regula falsi with the Illinois modification on the step length, to 1e-6 us.
+    """
+    cdef double vth = _p(c, P_VTH, n), lo = 0.0, hi = span
+    cdef double f_lo = v0 - vth, f_hi = v_span - vth, t, f, v, w
+    cdef int k, side = 0
+    for k in range(CROSSING_ITERATIONS):
+        if f_hi > -100.0 * f_lo or -f_lo > 100.0 * f_hi:  # lopsided: bisect
+            t = 0.5 * (lo + hi)
+        else:
+            t = lo - f_lo * (hi - lo) / (f_hi - f_lo)
         v = v0
         w = w0
-        _rk4(c, n, &v, &w, se, si, mid)
-        if v >= vth:
-            hi = mid
+        _rk4(c, n, &v, &w, se, si, t)
+        f = v - vth
+        if f >= 0.0:
+            hi, f_hi = t, f
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
         else:
-            lo = mid
-        if hi - lo < 1e-9:
+            lo, f_lo = t, f
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        if hi - lo < 1e-6:
             break
     return hi
+
+
+cdef inline int _substeps(Ctx* c, Py_ssize_t n, double v, double span) noexcept nogil:
+    """RK4 sub-steps for ``span`` us: the fastest local rate times span within 1/2."""
+    cdef double x = (v - _p(c, P_VEXP, n)) * _p(c, P_INVDT, n)
+    cdef double rate
+    x = x if x < EXP_ARG_MAX else EXP_ARG_MAX
+    rate = _p(c, P_INVTAUM, n) * (1.0 + (exp(x) if _p(c, P_DT, n) > 0.0 else 0.0))
+    cdef int m = 1 + <int> (2.0 * span * rate)
+    return m if m < MAX_SUBSTEPS else MAX_SUBSTEPS
 
 
 # ---------------------------------------------------------------- spikes and reset
@@ -222,23 +258,22 @@ cdef inline double _v_in_reset(Ctx* c, Py_ssize_t n, double t) noexcept nogil:
 
 
 cdef void _w_in_reset(Ctx* c, Py_ssize_t n, double* w, double t0, double t1) noexcept nogil:
-    """Adaptation from ``t0`` to ``t1`` with the membrane on its reset trajectory (RK4)."""
-    cdef int m, k
-    cdef double tau, t, k1, k2, k3, k4, w0
-    if _p(c, P_WON, n) == 0.0 or t1 <= t0:
+    """Adaptation from ``t0`` to ``t1`` with the membrane on its reset transient (exact:
+    a linear equation driven by an exponential)."""
+    cdef double u = t1 - t0, itw = _p(c, P_INVTAUW, n), tau_r = _p(c, P_TAURESET, n)
+    cdef double a = _p(c, P_A, n), vr = _p(c, P_VRESET, n), ew, d, k, x
+    if _p(c, P_WON, n) == 0.0 or u <= 0.0:
         return
-    m = <int> ceil((t1 - t0) / (0.25 * _p(c, P_TAURESET, n) + 1e-3))
-    if m > SUBSTEPS:
-        m = SUBSTEPS
-    tau = (t1 - t0) / m
-    for k in range(m):
-        t = t0 + k * tau
-        w0 = w[0]
-        k1 = _dwdt(c, n, _v_in_reset(c, n, t), w0)
-        k2 = _dwdt(c, n, _v_in_reset(c, n, t + 0.5 * tau), w0 + 0.5 * tau * k1)
-        k3 = _dwdt(c, n, _v_in_reset(c, n, t + 0.5 * tau), w0 + 0.5 * tau * k2)
-        k4 = _dwdt(c, n, _v_in_reset(c, n, t + tau), w0 + tau * k3)
-        w[0] = w0 + tau / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    ew = exp(-u * itw)
+    w[0] = w[0] * ew + a * (vr - _p(c, P_VADAPT, n)) * (1.0 - ew)
+    if tau_r > 0.0:
+        d = _v_in_reset(c, n, t0) - vr
+        x = itw - 1.0 / tau_r
+        if fabs(x * u) < 1e-9:
+            k = u * ew
+        else:
+            k = (exp(-u / tau_r) - ew) / x
+        w[0] += a * itw * d * k
 
 
 cdef bint _spike(Ctx* c, Py_ssize_t n, double t, double* v, double* w, int* count) noexcept nogil:
@@ -297,16 +332,14 @@ cdef void _slow_step(Ctx* c, Py_ssize_t n, double t0, double h) noexcept nogil:
             v = v_end
             t = seg
             continue
-        m = <int> ceil((seg - t) / (h / SUBSTEPS) - 1e-9)
-        if m < 1:
-            m = 1
+        m = _substeps(c, n, v, seg - t)
         tau = (seg - t) / m
         for k in range(m):
             v_end = v
             w_end = w
             _rk4(c, n, &v_end, &w_end, se, si, tau)
             if free and v_end >= vth:
-                tc = _crossing_rk4(c, n, v, w, se, si, tau)
+                tc = _crossing_rk4(c, n, v, w, se, si, tau, v_end)
                 _rk4(c, n, &v, &w, se, si, tc)
                 t += tc
                 v = vth
@@ -339,41 +372,30 @@ cdef inline double _normal(uint32_t x) noexcept nogil:
 
 
 cdef struct Syn:
-    const uint8_t* weights   # [rows, cols]
-    const uint8_t* labels
+    const int64_t* ptr       # [rows * n_addresses + 1]: synapses of (row, address)
+    const int32_t* tgt       # circuit whose line each synapse feeds
+    const double* amp        # weight * gain of each synapse, nA or nS
     const int8_t* row_sign
-    const int32_t* target    # circuit -> circuit whose lines its column feeds
-    const double* gain_e
-    const double* gain_i
-    Py_ssize_t n_rows
-    Py_ssize_t n_cols
+    int64_t n_addr
     double noise             # relative std of each amplitude
     uint32_t rng
 
 
 cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double* to_e,
                           double* to_i) noexcept nogil:
-    """Add one event on global row ``g`` to the synaptic lines it reaches."""
-    cdef Py_ssize_t col, n
-    cdef Py_ssize_t first = (g // s.n_rows) * s.n_cols
-    cdef const uint8_t* wrow = s.weights + g * s.n_cols
-    cdef const uint8_t* lrow = s.labels + g * s.n_cols
+    """Add one event on global row ``g`` with ``address`` to the lines it reaches."""
+    cdef int64_t k, key = g * s.n_addr + address
     cdef int8_t sign = s.row_sign[g]
-    cdef double amp
-    if sign == 0:
+    cdef double* to = to_e if sign > 0 else to_i
+    if sign == 0 or address >= s.n_addr:
         return
-    for col in range(s.n_cols):
-        if wrow[col] == 0 or lrow[col] != address:
-            continue
-        n = first + col
-        amp = wrow[col]
-        if s.noise > 0.0:
+    if s.noise > 0.0:
+        for k in range(s.ptr[key], s.ptr[key + 1]):
             s.rng = _xorshift(s.rng)
-            amp *= 1.0 + s.noise * _normal(s.rng)
-        if sign > 0:
-            to_e[s.target[n]] += amp * s.gain_e[n]
-        else:
-            to_i[s.target[n]] += amp * s.gain_i[n]
+            to[s.tgt[k]] += s.amp[k] * (1.0 + s.noise * _normal(s.rng))
+    else:
+        for k in range(s.ptr[key], s.ptr[key + 1]):
+            to[s.tgt[k]] += s.amp[k]
 
 
 cdef inline bint _bus_accepts(int8_t bus, bint new_event, double* bucket,
@@ -391,71 +413,64 @@ cdef inline bint _bus_accepts(int8_t bus, bint new_event, double* bucket,
 
 
 # ---------------------------------------------------------------- the fast path
-cdef void _fast_plain(const double* P, Py_ssize_t N, const double* v, const double* se,
-                      const double* si, double* vn) noexcept nogil:
-    """One exact step of every circuit's linear dynamics into ``vn``."""
-    cdef Py_ssize_t n
-    cdef const double* el = P + P_VLEAK * N
-    cdef const double* p22 = P + P_P22 * N
-    cdef const double* p21e = P + P_P21E * N
-    cdef const double* p21i = P + P_P21I * N
-    cdef const double* p20 = P + P_P20 * N
-    cdef const double* i0 = P + P_I0 * N
-    for n in range(N):
-        vn[n] = (el[n] + (v[n] - el[n]) * p22[n] + se[n] * p21e[n] - si[n] * p21i[n]
-                 + i0[n] * p20[n])
+cdef extern from "_fast_step.h" nogil:
+    ctypedef struct FastRows:
+        const double* v_reset
+        const double* esc
+        const double* inv_tau_m
+        const double* scale
+        const double* i0
+        const double* v_leak
+        const double* dt
+        const double* inv_dt
+        const double* v_exp
+        const double* w_on
+        const double* a
+        const double* inv_tau_w
+        const double* v_adapt
+        const double* ce0
+        const double* ce1
+        const double* ci0
+        const double* ci1
+        const double* sat_e
+        const double* sat_i
+        const double* p22
+        const double* p11e
+        const double* p11i
+        const double* p21e
+        const double* p21i
+        const double* c0
+        const double* plain
+        const double* er
+        const double* ew
+        const double* w_rest
+        const double* krw
+    int64_t fast_step_exact(const FastRows* p, long N, double h, double t_s,
+                            double* v, double* w, double* se, double* si, double* se0,
+                            double* si0, double* ring_e, double* ring_i,
+                            const double* ref_end, const double* reset_end,
+                            const double* imc, uint8_t* flag)
+    int64_t fast_step_heun(const FastRows* p, long N, double h, double t_s,
+                           double* v, double* w, double* se, double* si, double* se0,
+                           double* si0, double* ring_e, double* ring_i,
+                           const double* ref_end, const double* reset_end,
+                           const double* imc, uint8_t* flag, int any_plain)
 
 
-cdef void _fast_heun(const double* P, Py_ssize_t N, double h, const double* v,
-                     const double* w, const double* se, const double* si,
-                     const double* imc, double* vn, double* wn) noexcept nogil:
-    """One Heun step of every circuit's full dynamics into ``vn``, ``wn``."""
-    cdef Py_ssize_t n
-    cdef double x, ie, ii, k1v, k1w, v1, w1, se1, si1, k2v, k2w
-    cdef const double* el = P + P_VLEAK * N
-    cdef const double* itm = P + P_INVTAUM * N
-    cdef const double* scale = P + P_SCALE * N
-    cdef const double* i0 = P + P_I0 * N
-    cdef const double* dt = P + P_DT * N
-    cdef const double* idt = P + P_INVDT * N
-    cdef const double* vexp = P + P_VEXP * N
-    cdef const double* won = P + P_WON * N
-    cdef const double* a = P + P_A * N
-    cdef const double* itw = P + P_INVTAUW * N
-    cdef const double* va = P + P_VADAPT * N
-    cdef const double* ce0 = P + P_CE0 * N
-    cdef const double* ce1 = P + P_CE1 * N
-    cdef const double* ci0 = P + P_CI0 * N
-    cdef const double* ci1 = P + P_CI1 * N
-    cdef const double* sate = P + P_SATE * N
-    cdef const double* sati = P + P_SATI * N
-    cdef const double* p11e = P + P_P11E * N
-    cdef const double* p11i = P + P_P11I * N
-    for n in range(N):
-        x = (v[n] - vexp[n]) * idt[n]
-        x = x if x < EXP_ARG_MAX else EXP_ARG_MAX
-        ie = se[n] * (ce0[n] + ce1[n] * v[n])
-        ii = si[n] * (ci0[n] + ci1[n] * v[n])
-        ie = ie / (1.0 + fabs(ie) * sate[n])
-        ii = ii / (1.0 + fabs(ii) * sati[n])
-        k1v = ((el[n] - v[n] + dt[n] * exp(x)) * itm[n]
-               + scale[n] * (ie - ii + i0[n] + imc[n] - won[n] * w[n]))
-        k1w = (a[n] * (v[n] - va[n]) - w[n]) * itw[n]
-        v1 = v[n] + h * k1v
-        w1 = w[n] + h * k1w
-        se1 = se[n] * p11e[n]
-        si1 = si[n] * p11i[n]
-        x = (v1 - vexp[n]) * idt[n]
-        x = x if x < EXP_ARG_MAX else EXP_ARG_MAX
-        ie = se1 * (ce0[n] + ce1[n] * v1)
-        ii = si1 * (ci0[n] + ci1[n] * v1)
-        ie = ie / (1.0 + fabs(ie) * sate[n])
-        ii = ii / (1.0 + fabs(ii) * sati[n])
-        k2v = ((el[n] - v1 + dt[n] * exp(x)) * itm[n]
-               + scale[n] * (ie - ii + i0[n] + imc[n] - won[n] * w1))
-        k2w = (a[n] * (v1 - va[n]) - w1) * itw[n]
-        vn[n] = v[n] + 0.5 * h * (k1v + k2v)
-        wn[n] = w[n] + 0.5 * h * (k1w + k2w)
+cdef FastRows _fast_rows(const double* P, Py_ssize_t N) noexcept nogil:
+    """Pointers to the parameter rows the fast path reads."""
+    cdef FastRows r
+    r.v_reset = P + P_VRESET * N; r.esc = P + P_ESC * N; r.inv_tau_m = P + P_INVTAUM * N
+    r.scale = P + P_SCALE * N; r.i0 = P + P_I0 * N; r.v_leak = P + P_VLEAK * N
+    r.dt = P + P_DT * N; r.inv_dt = P + P_INVDT * N; r.v_exp = P + P_VEXP * N
+    r.w_on = P + P_WON * N; r.a = P + P_A * N; r.inv_tau_w = P + P_INVTAUW * N
+    r.v_adapt = P + P_VADAPT * N; r.ce0 = P + P_CE0 * N; r.ce1 = P + P_CE1 * N
+    r.ci0 = P + P_CI0 * N; r.ci1 = P + P_CI1 * N; r.sat_e = P + P_SATE * N
+    r.sat_i = P + P_SATI * N; r.p22 = P + P_P22 * N; r.p11e = P + P_P11E * N
+    r.p11i = P + P_P11I * N; r.p21e = P + P_P21E * N; r.p21i = P + P_P21I * N
+    r.c0 = P + P_C0 * N; r.plain = P + P_PLAIN * N; r.er = P + P_ER * N
+    r.ew = P + P_EW * N; r.w_rest = P + P_WREST * N; r.krw = P + P_KRW * N
+    return r
 
 
 cdef void _line_currents(const double* P, Py_ssize_t N, const int32_t* line,
@@ -475,24 +490,6 @@ cdef void _line_currents(const double* P, Py_ssize_t N, const int32_t* line,
     for n in range(N):
         if line[n] >= 0 and sum_g[line[n]] > 0.0:
             imc[n] = g[n] * (sum_gv[line[n]] / sum_g[line[n]] - v[n])
-
-
-cdef int64_t _commit(const double* P, Py_ssize_t N, double t_s, double t_e, double* v,
-                     double* w, const double* vn, const double* wn,
-                     const double* ref_end, uint8_t* flag) noexcept nogil:
-    """Take the fast path's result where it holds; flag the circuits needing the slow path."""
-    cdef Py_ssize_t n
-    cdef int64_t flagged = 0
-    cdef const double* esc = P + P_ESC * N
-    cdef bint f
-    for n in range(N):
-        f = (ref_end[n] > t_s) or (vn[n] >= esc[n]) or (v[n] >= esc[n]) or (vn[n] != vn[n])
-        flag[n] = f
-        flagged += f
-        if not f:
-            v[n] = vn[n]
-            w[n] = wn[n]
-    return flagged
 
 
 cdef void _membrane_noise(const double* P, Py_ssize_t N, double t_e, double* v,
@@ -517,12 +514,12 @@ def run_chip(
     double h,                          # us, integration step
     double latency,                    # us, on-chip neuron -> synapse
     int has_plain, int has_general, int has_noise,
-    # synapse arrays, global rows (hemisphere-major)
-    const uint8_t[:, ::1] weights,     # [global row, column], 0..63
-    const uint8_t[:, ::1] labels,      # [global row, column], 0..63
+    # synapses by (global row, address), CSR; rows hemisphere-major
+    const int64_t[::1] syn_ptr,        # [n_global_rows * n_addr + 1]
+    const int32_t[::1] syn_target,     # circuit whose line each synapse feeds
+    const double[::1] syn_amp,         # weight * gain, nA or nS
     const int8_t[::1] row_sign,        # [global row]: +1 exc, -1 inh, 0 off
-    Py_ssize_t n_rows,                 # rows per hemisphere
-    const int32_t[::1] target,         # [circuit]: circuit whose lines its column feeds
+    int64_t n_addr,                    # addresses per row
     double syn_noise,                  # relative std of each synaptic amplitude
     uint32_t[::1] syn_rng,             # [1] generator state of the synaptic noise
     # on-chip routing: circuit -> events (CSR)
@@ -551,7 +548,7 @@ def run_chip(
     double[::1] ref_end, double[::1] reset_end, double[::1] t_spike, double[::1] v_spike,
     uint32_t[::1] rng,                 # [circuit] membrane noise generators
     # scratch, [n_circuits] each (line sums: [max(n_lines, 1)])
-    double[::1] vn, double[::1] wn, double[::1] vp, double[::1] imc, uint8_t[::1] flag,
+    double[::1] se0, double[::1] si0, double[::1] spare, double[::1] imc, uint8_t[::1] flag,
     double[::1] sum_g, double[::1] sum_gv,
     # outputs
     int32_t[::1] spike_circuit,
@@ -583,21 +580,21 @@ def run_chip(
     cdef double t_s
     cdef double* to_e
     cdef double* to_i
-    cdef double* wnp = &wn[0] if has_general else &w[0]
     cdef bint last = True
     cdef int status = OK
     cdef Ctx c
     cdef Syn syn
+    cdef FastRows rows = _fast_rows(&params[0, 0], params.shape[1])
     c.P = &params[0, 0]; c.N = N
-    c.v = &v[0]; c.w = &w[0]; c.se = &se[0]; c.si = &si[0]; c.imc = &imc[0]
+    c.v = &v[0]; c.w = &w[0]; c.se = &se0[0]; c.si = &si0[0]; c.imc = &imc[0]
     c.ref_end = &ref_end[0]; c.reset_end = &reset_end[0]
     c.t_spike = &t_spike[0]; c.v_spike = &v_spike[0]
     c.spike_circuit = &spike_circuit[0]; c.spike_time = &spike_time[0]
     c.n_spikes = n_spikes; c.max_per_step = max_per_step; c.storm = 0
-    syn.weights = &weights[0, 0]; syn.labels = &labels[0, 0]; syn.row_sign = &row_sign[0]
-    syn.target = &target[0]
-    syn.gain_e = &params[<int> P_GAINE, 0]; syn.gain_i = &params[<int> P_GAINI, 0]
-    syn.n_rows = n_rows; syn.n_cols = weights.shape[1]
+    syn.ptr = &syn_ptr[0]; syn.tgt = &syn_target[0] if syn_target.shape[0] else NULL
+    syn.amp = &syn_amp[0] if syn_amp.shape[0] else NULL
+    syn.row_sign = &row_sign[0] if row_sign.shape[0] else NULL
+    syn.n_addr = n_addr
     syn.noise = syn_noise; syn.rng = syn_rng[0]
 
     with nogil:
@@ -613,18 +610,17 @@ def run_chip(
             if n_lines > 0:
                 _line_currents(c.P, N, &line[0], &v[0], &sum_g[0], &sum_gv[0], n_lines,
                                &imc[0])
+            slot = arrive % n_slots
             if has_general:
-                _fast_heun(c.P, N, h, &v[0], &w[0], &se[0], &si[0], &imc[0], &vn[0], &wn[0])
-            if has_plain and has_general:
-                _fast_plain(c.P, N, &v[0], &se[0], &si[0], &vp[0])
-                for n in range(N):
-                    if params[<int> P_PLAIN, n] != 0.0:
-                        vn[n] = vp[n]
-                        wn[n] = w[n]
-            elif has_plain:
-                _fast_plain(c.P, N, &v[0], &se[0], &si[0], &vn[0])
-            flagged = _commit(c.P, N, t_s, t_s + h, &v[0], &w[0], &vn[0], wnp,
-                              &ref_end[0], &flag[0])
+                flagged = fast_step_heun(
+                    &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &se0[0], &si0[0],
+                    &ring[slot, 0, 0], &ring[slot, 1, 0], &ref_end[0], &reset_end[0],
+                    &imc[0], &flag[0], has_plain)
+            else:
+                flagged = fast_step_exact(
+                    &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &se0[0], &si0[0],
+                    &ring[slot, 0, 0], &ring[slot, 1, 0], &ref_end[0], &reset_end[0],
+                    &imc[0], &flag[0])
             if flagged > 0:
                 for n in range(N):
                     if flag[n]:
@@ -632,13 +628,7 @@ def run_chip(
             # 3: membrane noise
             if has_noise:
                 _membrane_noise(c.P, N, t_s + h, &v[0], &reset_end[0], &rng[0])
-            # 4: synaptic lines decay; events due at the step's end
-            slot = arrive % n_slots
-            for n in range(N):
-                se[n] = se[n] * params[<int> P_P11E, n] + ring[slot, 0, n]
-                si[n] = si[n] * params[<int> P_P11I, n] + ring[slot, 1, n]
-                ring[slot, 0, n] = 0.0
-                ring[slot, 1, n] = 0.0
+            # 4: events due at the step's end (the lines decayed in the fast pass)
             for b in range(n_buses):
                 bucket[b] = bucket[b] - drain if bucket[b] > drain else 0.0
             while cursor[0] < n_host and host_step[cursor[0]] <= arrive:

@@ -11,9 +11,10 @@ import numpy as np
 
 V_PER_US_PER_NA_PER_PF = 1e-3
 """Unit conversion: a current of 1 nA on 1 pF changes the voltage by 1e-3 V/us."""
-EXP_ESCALATION_SLOPES = 2.0
+HEUN_RATE_STEP = 0.5
 """With the exponential term, the fast path hands a circuit to the precise slow path
-once its membrane reaches VT + this many slope factors DT."""
+once the membrane's local rate (1 + exp((V - VT)/DT)) / tau_mem reaches this many
+per integration step: beyond it one Heun step is no longer accurate."""
 
 _FEATURE_DEFAULTS = {
     # name: default (None: a copy of another field, see _DEFAULT_FROM)
@@ -216,8 +217,8 @@ def parameter_matrix(params: CircuitParameters, compartments: Compartments,
     """
     p, n = params, params.n
     plain = p.plain() & (np.asarray(compartments.line) < 0)
-    esc = np.where(p.exp_on, np.minimum(p.v_thresh, p.v_exp + EXP_ESCALATION_SLOPES * p.delta_t),
-                   p.v_thresh)
+    exp_level = p.v_exp + p.delta_t * np.log(1.0 + HEUN_RATE_STEP * p.tau_mem / dt_us)
+    esc = np.where(p.exp_on, np.minimum(p.v_thresh, exp_level), p.v_thresh)
     cond_e, cond_i = p.cond_exc.astype(float), p.cond_inh.astype(float)
     with np.errstate(divide="ignore"):
         values = {
@@ -239,13 +240,33 @@ def parameter_matrix(params: CircuitParameters, compartments: Compartments,
             "NOISE": membrane_noise_v * np.sqrt(-np.expm1(-2.0 * dt_us / p.tau_mem)),
             "PLAIN": plain.astype(float),
         }
+        values.update(reset_transient(p, dt_us))
     prop = propagators(p, dt_us)
     values.update({"P22": prop["p22"], "P11E": prop["p11_exc"], "P11I": prop["p11_inh"],
-                   "P21E": prop["p21_exc"], "P21I": prop["p21_inh"], "P20": prop["p20"]})
+                   "P21E": prop["p21_exc"], "P21I": prop["p21_inh"], "P20": prop["p20"],
+                   "C0": p.v_leak * (1.0 - prop["p22"]) + p.i_offset * prop["p20"]})
     matrix = np.zeros((int(rows.N_PAR), n))
     for name, value in values.items():
         matrix[int(getattr(rows, "P_" + name))] = np.broadcast_to(value, (n,))
     return matrix
+
+
+def reset_transient(p: CircuitParameters, dt_us: float) -> dict[str, np.ndarray]:
+    """One step of a circuit held in its reset: membrane and adaptation, closed form.
+
+    With ``d = V - v_reset`` at the step start, the membrane ends at
+    ``v_reset + ER d`` and the adaptation at ``EW w + WREST + KRW d``.
+    """
+    h = float(dt_us)
+    a = np.where(p.adapt_on, p.a_adapt, 0.0)
+    tau_r = p.tau_reset
+    with np.errstate(divide="ignore", invalid="ignore"):
+        er = np.where(tau_r > 0, np.exp(-h / tau_r), 0.0)
+        ew = np.exp(-h / p.tau_w)
+        x = 1.0 / p.tau_w - np.where(tau_r > 0, 1.0 / tau_r, np.inf)
+        k = np.where(tau_r > 0, np.where(np.abs(x * h) < 1e-9, h * ew, (er - ew) / x), 0.0)
+    return {"ER": er, "EW": ew, "WREST": a * (p.v_reset - p.v_adapt) * (1.0 - ew),
+            "KRW": a / p.tau_w * k}
 
 
 def check(params: CircuitParameters, compartments: Compartments) -> list[str]:

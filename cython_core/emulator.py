@@ -109,6 +109,30 @@ class RawOutput:
     dropped: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
 
+def synapse_table(synapses: SynapseArrays, params: CircuitParameters, target: np.ndarray):
+    """The synapses that respond to each (global row, address), as the kernel's CSR.
+
+    Returns ``(ptr, target, amplitude, row_sign, n_addresses)``: the synapses of row
+    ``g`` and address ``a`` are ``ptr[g * n_addresses + a]`` to the next entry, each
+    with the circuit whose synaptic line it feeds and ``weight * gain`` (nA or nS).
+    Synapses with weight 0 or on rows that are off are left out; within one entry the
+    columns keep their order.
+    """
+    weights = np.asarray(synapses.weights)
+    labels = np.asarray(synapses.labels).astype(np.int64)
+    sign = np.ascontiguousarray(synapses.row_sign, np.int8)
+    n_addr = int(labels.max()) + 1 if labels.size else 1
+    g, col = np.nonzero((weights > 0) & (sign[:, None] != 0))
+    circuit = (g // synapses.n_rows) * weights.shape[1] + col
+    gain = np.where(sign[g] > 0, params.gain_exc[circuit], params.gain_inh[circuit])
+    key = g * n_addr + labels[g, col]
+    order = np.argsort(key, kind="stable")
+    ptr = np.zeros(len(sign) * n_addr + 1, np.int64)
+    np.cumsum(np.bincount(key, minlength=len(sign) * n_addr), out=ptr[1:])
+    return (ptr, np.ascontiguousarray(target[circuit[order]], np.int32),
+            np.ascontiguousarray(weights[g, col][order] * gain[order], float), sign, n_addr)
+
+
 class Emulator:
     """One emulated chip: configuration, state, and the run loop in compiled code.
 
@@ -161,6 +185,7 @@ class Emulator:
         self._modes = (int(plain.any()), int((~plain).any()),
                        int(np.any(self._params[int(_chip.Param.P_NOISE)] > 0)))
         self._target = np.ascontiguousarray(self.compartments.short_root, np.int32)
+        self._syn = synapse_table(synapses, self.merged, self._target)
         line = np.asarray(self.compartments.line, np.int32)
         self._line = np.where(self._target == np.arange(n), line, -1).astype(np.int32)
         self._n_lines = int(self._line.max()) + 1 if n and self._line.max() >= 0 else 0
@@ -299,13 +324,12 @@ class Emulator:
         limits = self.bus_limits
         drain = self.dt_us / limits.event_period_us if limits else 0.0
         bus_capacity = limits.fifo_depth + drain if limits else np.inf
-        syn, r = self.synapses, self.routes
+        r = self.routes
         n_spikes, remaining = 0, n_steps
         while True:
             status, done, n_spikes = _chip.run_chip(
                 self._params, self.dt_us, self.latency_us, *self._modes,
-                syn.weights, syn.labels, syn.row_sign, syn.n_rows, self._target,
-                float(self.noise.synaptic), self._syn_rng,
+                *self._syn, float(self.noise.synaptic), self._syn_rng,
                 r.ptr, r.row, r.address, r.bus, self._ring, *host, cursor,
                 self._bucket, drain, bus_capacity, dropped, self._line, self._n_lines,
                 self.v, self.w, self.i_exc, self.i_inh, self.ref_end, self.reset_end,
