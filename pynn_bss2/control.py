@@ -19,7 +19,12 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     min_delay : float or "auto"
         Smallest delay in ms; "auto" means one time step.
     **extra_params
-        ``seed`` (int): seed of the host's Poisson sources (same seed, same result).
+        ``imperfections`` (``"realistic"``, the default, or ``"none"``): with
+        ``"realistic"`` the emulated chip has circuit-to-circuit variation of every
+        analog parameter and trial-to-trial noise, as hardware does; ``"none"`` is the
+        ideal, deterministic chip (for exact comparisons).
+        ``seed`` (int): the emulated chip instance (its variation and noise) and the
+        host's Poisson sources; same seed, same result.
         ``max_delay`` (ms). Keyword arguments meant for other backends are ignored,
         as PyNN's other backends do.
 
@@ -35,6 +40,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     state.min_delay = state.dt if min_delay == "auto" else float(min_delay)
     state.max_delay = max_delay
     state.seed = int(extra_params.get("seed", simulator.DEFAULT_SEED))
+    state.imperfections = extra_params.get("imperfections", simulator.DEFAULT_IMPERFECTIONS)
+    if state.imperfections not in simulator.IMPERFECTIONS:
+        raise ValueError(f"setup(imperfections={state.imperfections!r}): choose one of "
+                         f"{simulator.IMPERFECTIONS}; 'none' is the ideal chip, 'realistic' "
+                         "adds the variation and noise of real hardware")
     state.spec = ChipSpec()
     state.clear()
     return rank()

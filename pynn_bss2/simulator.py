@@ -13,14 +13,34 @@ import warnings
 import numpy as np
 from pyNN import common
 
-from .cython_core import Emulator
+from .cython_core import Emulator, Noise
+from .cython_core.imperfections import apply as apply_variation
+from .cython_core.imperfections import draw_instance
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
 from .mapping import HOST, NEURON, ChipSpec, compile_network
+from .mapping.variation import variation_from_spec
 
 name = "bss2"
 DEFAULT_SEED = 1234  # the "default chip" and the host's Poisson sources
+IMPERFECTIONS = ("none", "realistic")
+DEFAULT_IMPERFECTIONS = "realistic"  # an unchanged script behaves like hardware
+
+
+def chip_instance(circuits, spec: ChipSpec, imperfections: str, seed: int):
+    """The circuit settings and noise of the emulated chip instance ``seed``.
+
+    ``"none"``: the ideal chip, deterministic. ``"realistic"``: fixed-pattern variation
+    of every analog parameter (the spread left after calibration, chip.md), drawn once
+    from ``seed``, and trial-to-trial membrane and synaptic noise seeded by it.
+    """
+    if imperfections == "none":
+        return circuits, None
+    variation = variation_from_spec(spec, calibrated=True)
+    instance = draw_instance(variation, circuits.n, seed)
+    return (apply_variation(instance, circuits, variation),
+            Noise(spec.membrane_noise_v, spec.synaptic_noise, seed))
 
 
 class ID(int, common.IDMixin):
@@ -43,6 +63,7 @@ class State(common.control.BaseState):
         self.max_delay = 10.0
         self.spec = ChipSpec()
         self.seed = DEFAULT_SEED
+        self.imperfections = DEFAULT_IMPERFECTIONS
         self.clear()
 
     def clear(self) -> None:
@@ -113,9 +134,11 @@ class State(common.control.BaseState):
         self._warn_delays(report)
         old, old_config = self.emulator, self.config
         self.config, self.report = config, report
-        self.emulator = Emulator(config.circuits, config.synapses, config.routes,
-                                 config.dt_us, self.spec.timestamp_tick_us,
-                                 config.latency_us)
+        circuits, noise = chip_instance(config.circuits, self.spec, self.imperfections,
+                                        self.seed)
+        self.emulator = Emulator(circuits, config.synapses, config.routes, config.dt_us,
+                                 self.spec.timestamp_tick_us, config.latency_us,
+                                 noise=noise)
         if old is not None and self.t > 0:
             self._carry_over(old, old_config)
         neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)

@@ -19,7 +19,7 @@ INH_TIMES = np.arange(30.0, 140.0, 4.0)
 def single_neuron(sim, params=PARAMS, exc_weight=1.2, t_stop=250.0):
     """Return (spike times in ms, v in mV) of one neuron under excitatory and
     inhibitory spike input; a portable PyNN script."""
-    sim.setup(timestep=0.1, min_delay=0.1)
+    sim.setup(timestep=0.1, min_delay=0.1, imperfections="none")
     exc = sim.Population(1, sim.SpikeSourceArray(spike_times=EXC_TIMES))
     inh = sim.Population(1, sim.SpikeSourceArray(spike_times=INH_TIMES))
     cell = sim.Population(1, sim.IF_curr_exp(**params), initial_values={"v": -65.0})

@@ -10,7 +10,7 @@ from pynn_bss2.errors import MappingWarning, ParameterRangeError, PlacementError
 
 @pytest.fixture(autouse=True)
 def session():
-    sim.setup(timestep=0.1)
+    sim.setup(timestep=0.1, imperfections="none")  # exact numerics: the ideal chip
     yield
     sim.end()
 
@@ -178,3 +178,43 @@ def test_mapping_report_after_run():
     assert report.resources["neuron circuits"] == (20, 512)
     assert report.resources["synapses"] == (200, 131072)
     assert "synapse drivers" in str(report)
+
+
+def _rates(imperfections, seed):
+    sim.setup(timestep=0.1, imperfections=imperfections, seed=seed)
+    cells = driven(n=20, i_offset=np.linspace(0.8, 1.6, 20))
+    sim.run(300.0)
+    return cells.get_data().segments[0].spiketrains
+
+
+def test_imperfections_realistic_is_the_default_and_reproducible():
+    """A realistic chip differs from the ideal one; the same seed repeats it exactly,
+    another seed is another chip."""
+    ideal = _rates("none", 1)
+    sim.setup(timestep=0.1, seed=1)  # the default is "realistic"
+    assert sim.simulator.state.imperfections == "realistic"
+    first, again, other = _rates("realistic", 1), _rates("realistic", 1), _rates("realistic", 2)
+    counts = [np.array([len(st) for st in trains]) for trains in (ideal, first, again, other)]
+    assert not np.array_equal(counts[0], counts[1])
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.magnitude, b.magnitude)
+    assert any(len(a) != len(b) or not np.allclose(a.magnitude, b.magnitude)
+               for a, b in zip(first, other))
+
+
+def test_imperfections_reset_replays_the_same_trial():
+    sim.setup(timestep=0.1, imperfections="realistic", seed=3)
+    cells = driven(n=5, i_offset=np.linspace(1.0, 1.6, 5))
+    sim.run(200.0)
+    sim.reset()
+    sim.run(200.0)
+    first, second = cells.get_data().segments
+    for a, b in zip(first.spiketrains, second.spiketrains):
+        np.testing.assert_array_equal(a.magnitude, b.magnitude)
+    np.testing.assert_array_equal(first.analogsignals[0].magnitude,
+                                  second.analogsignals[0].magnitude)
+
+
+def test_unknown_imperfections_setting_is_refused():
+    with pytest.raises(ValueError, match=r"imperfections='some'.*'none', 'realistic'"):
+        sim.setup(imperfections="some")
