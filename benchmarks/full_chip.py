@@ -87,16 +87,77 @@ def measure(model: str, duration_ms: float, seed: int = 1, noise: bool = False) 
             "realtime_factor": duration_ms / 1000.0 / wall, "spikes": len(out.spike_circuit)}
 
 
+V_TO_MV = 100.0  # the NEST twin's voltage map: mV = 100 (V - 1)
+I_SCALE = 0.01   # hardware nA on 2.2 pF at 1000x speed -> biological nA on 0.22 nF
+
+
+def connection_list(emulator: Emulator) -> tuple[np.ndarray, ...]:
+    """Every synapse as (source circuit, target circuit, amplitude nA, sign)."""
+    ptr, target, amp, sign, n_addr = emulator._syn
+    r = emulator.routes
+    source = np.repeat(np.arange(emulator.n_circuits), np.diff(r.ptr))
+    key = r.row.astype(np.int64) * n_addr + r.address
+    count = ptr[key + 1] - ptr[key]
+    index = np.concatenate([np.arange(ptr[k], ptr[k + 1]) for k in key])
+    return (np.repeat(source, count), target[index], amp[index],
+            np.repeat(sign[r.row], count))
+
+
+def nest_twin(model: str, emulator: Emulator, duration_ms: float) -> dict:
+    """The same network in NEST through PyNN: build and run times, mean rate."""
+    import pyNN.nest as sim
+    c = emulator.circuits
+    mv = lambda v: (np.asarray(v) - 1.0) * V_TO_MV  # noqa: E731
+    start = time.perf_counter()
+    sim.setup(timestep=0.1, min_delay=0.1)
+    common = dict(cm=0.22, tau_m=10.0, tau_refrac=2.0, v_rest=mv(c.v_leak[0]),
+                  v_reset=mv(c.v_reset[0]), tau_syn_E=5.0, tau_syn_I=5.0,
+                  i_offset=c.i_offset * I_SCALE)
+    if model == "lif":
+        cells = sim.Population(c.n, sim.IF_curr_exp(v_thresh=mv(c.v_thresh[0]), **common))
+    else:
+        cells = sim.Population(c.n, sim.EIF_cond_exp_isfa_ista(
+            v_thresh=mv(c.v_exp[0]), v_spike=mv(c.v_thresh[0]), delta_T=c.delta_t[0] * V_TO_MV,
+            a=c.a_adapt[0] * 1e-4, b=c.b_adapt[0] * I_SCALE, tau_w=c.tau_w[0],
+            e_rev_E=0.0, e_rev_I=-80.0, **common))
+    cells.initialize(v=mv(c.v_init))
+    source, target, amp, sign = connection_list(emulator)
+    weight = amp * I_SCALE
+    if model == "adex":  # conductance at the typical distance from the reversal potential
+        weight = weight / np.where(sign > 0, 50.0, 20.0)
+    for s, receptor in ((1, "excitatory"), (-1, "inhibitory")):
+        pick = sign == s
+        conns = np.column_stack([source[pick], target[pick], weight[pick],
+                                 np.full(pick.sum(), 0.1)])
+        sim.Projection(cells, cells, sim.FromListConnector(conns),
+                       sim.StaticSynapse(), receptor_type=receptor)
+    cells.record("spikes")
+    built = time.perf_counter()
+    sim.run(duration_ms)
+    ran = time.perf_counter()
+    n_spikes = sum(len(st) for st in cells.get_data().segments[0].spiketrains)
+    sim.end()
+    return {"build_s": built - start, "wall_s": ran - built,
+            "rate_hz": n_spikes / c.n / (duration_ms / 1000.0), "synapses": len(source)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["adex", "lif"], default="adex")
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--noise", action="store_true")
+    parser.add_argument("--nest", action="store_true", help="also run the NEST twin")
     args = parser.parse_args()
     result = measure(args.model, args.duration_ms, noise=args.noise)
     print(f"{result['model']}: {result['wall_s'] * 1e3:.1f} ms wall for "
           f"{args.duration_ms:g} ms biological, {result['rate_hz']:.1f} Hz, "
           f"{result['realtime_factor']:.0f}x faster than real time")
+    if args.nest:
+        twin = nest_twin(args.model, build(args.model), args.duration_ms)
+        print(f"NEST twin ({twin['synapses']} synapses): run {twin['wall_s'] * 1e3:.0f} ms "
+              f"wall, {twin['rate_hz']:.1f} Hz; emulator / NEST run time "
+              f"{result['wall_s'] / twin['wall_s']:.3f} "
+              f"({twin['wall_s'] / result['wall_s']:.1f}x faster)")
 
 
 if __name__ == "__main__":
