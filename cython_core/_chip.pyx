@@ -4,11 +4,13 @@
 One call advances the whole chip by up to ``n_steps`` integration steps of ``h`` us.
 The model is in docs/emulator.md; this is its integration scheme:
 
-1. fast path, vectorised over circuits: plain circuits (current mode, no exponential
-   term, adaptation, saturation or compartment line) take the exact propagators of
-   the linear system; the others one Heun (RK2) step with the synaptic lines exact at
-   both ends. A circuit that is refractory during the step or reaches its escalation
-   level (threshold; ``VT + 2 DT`` with the exponential term) is flagged;
+1. fast path, one vectorised pass over circuits (``_fast_step.h``): plain circuits
+   (current mode, no exponential term, adaptation, saturation or compartment line)
+   take the exact propagators of the linear system; the others one Heun (RK2) step
+   with the synaptic lines exact at both ends; circuits held in their reset for the
+   whole step follow its closed form. A circuit that is refractory during the step or
+   reaches its escalation level (threshold; with the exponential term the level where
+   one Heun step stops being accurate) is flagged;
 2. slow path, per flagged circuit: the step is redone precisely (exact trajectory, or
    RK4 sub-steps, more where the exponential term is fast); threshold crossings are located on the
    trajectory (secant and Newton steps, or bisection on a re-integrated sub-step) and
@@ -31,10 +33,6 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t
 cdef extern from "_fast_step.h":
     double exp(double) nogil
     const double EXP_ARG_MAX
-cdef extern from *:
-    ctypedef double* rdp "double * __restrict__"
-    ctypedef const double* crdp "const double * __restrict__"
-    ctypedef uint8_t* rbp "uint8_t * __restrict__"
 
 cdef enum:
     OK = 0
