@@ -124,7 +124,13 @@ cdef inline double _sat(double i, double inv_sat) noexcept nogil:
 
 
 cdef inline double _dvdt(Ctx* c, Py_ssize_t n, double v, double w, double se, double si) noexcept nogil:
-    """dV/dt (V/us) of a circuit at membrane ``v``, adaptation ``w``, lines ``se``, ``si``."""
+    """dV/dt (V/us) of a circuit at membrane ``v``, adaptation ``w``, lines ``se``, ``si``.
+
+    The membrane enters no higher than the threshold (as NEST's aeif models clamp at
+    V_peak) when the exponential term is on: an RK4 stage that overshoots a runaway upswing must not drive ``w``.
+    """
+    if v > _p(c, P_VTH, n) and _p(c, P_DT, n) > 0.0:
+        v = _p(c, P_VTH, n)
     cdef double x = (v - _p(c, P_VEXP, n)) * _p(c, P_INVDT, n)
     if x > EXP_ARG_MAX:
         x = EXP_ARG_MAX
@@ -135,6 +141,8 @@ cdef inline double _dvdt(Ctx* c, Py_ssize_t n, double v, double w, double se, do
 
 
 cdef inline double _dwdt(Ctx* c, Py_ssize_t n, double v, double w) noexcept nogil:
+    if v > _p(c, P_VTH, n) and _p(c, P_DT, n) > 0.0:
+        v = _p(c, P_VTH, n)
     return (_p(c, P_A, n) * (v - _p(c, P_VADAPT, n)) - w) * _p(c, P_INVTAUW, n)
 
 
