@@ -27,12 +27,57 @@ shapes and the kernel knows no chip constants. Circuit parameters arrive as one
 ``[N_PAR, n_circuits]`` matrix whose rows are named by the ``P_*`` constants below.
 Units: V, us, nA, nS; ``scale`` converts nA to V/us on the circuit's capacitance.
 """
-from libc.math cimport expm1, fabs, ceil, floor, log
+from libc.math cimport expm1, fabs, ceil, floor
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t
 
 cdef extern from "_fast_step.h":
     double exp(double) nogil
     const double EXP_ARG_MAX
+cdef extern from "_fast_step.h" nogil:
+    ctypedef struct FastRows:
+        const double* v_reset
+        const double* esc
+        const double* inv_tau_m
+        const double* scale
+        const double* i0
+        const double* v_leak
+        const double* dt
+        const double* inv_dt
+        const double* v_exp
+        const double* w_on
+        const double* a
+        const double* inv_tau_w
+        const double* v_adapt
+        const double* ce0
+        const double* ce1
+        const double* ci0
+        const double* ci1
+        const double* sat_e
+        const double* sat_i
+        const double* p22
+        const double* p11e
+        const double* p11i
+        const double* p21e
+        const double* p21i
+        const double* c0
+        const double* plain
+        const double* er
+        const double* ew
+        const double* w_rest
+        const double* krw
+    double fast_dvdt(const FastRows* p, long n, double v, double w, double se, double si,
+                     double imc)
+    double fast_dwdt(const FastRows* p, long n, double v, double w)
+    int64_t fast_step_exact(const FastRows* p, long N, double h, double t_s,
+                            double* v, double* w, double* se, double* si, double* se0,
+                            double* si0, double* ring_e, double* ring_i,
+                            const double* ref_end, const double* reset_end,
+                            const double* imc, uint8_t* flag)
+    int64_t fast_step_heun(const FastRows* p, long N, double h, double t_s,
+                           double* v, double* w, double* se, double* si, double* se0,
+                           double* si0, double* ring_e, double* ring_i,
+                           const double* ref_end, const double* reset_end,
+                           const double* imc, uint8_t* flag, int any_plain)
 
 cdef enum:
     OK = 0
@@ -98,6 +143,7 @@ cdef enum:
 
 cdef struct Ctx:
     const double* P   # parameter matrix [N_PAR, N]
+    const FastRows* rows  # its rows, for the right-hand side shared with the fast pass
     Py_ssize_t N
     double* v
     double* w
@@ -119,31 +165,23 @@ cdef inline double _p(Ctx* c, int k, Py_ssize_t n) noexcept nogil:
     return c.P[k * c.N + n]
 
 
-cdef inline double _sat(double i, double inv_sat) noexcept nogil:
-    return i / (1.0 + fabs(i) * inv_sat)
+cdef inline double _clamped(Ctx* c, Py_ssize_t n, double v) noexcept nogil:
+    """The membrane as the AdEx right-hand side sees it: no higher than the threshold
+    when the exponential term is on (as NEST's aeif models clamp at V_peak), so that an
+    RK4 stage overshooting a runaway upswing does not drive ``w``."""
+    if v > _p(c, P_VTH, n) and _p(c, P_DT, n) > 0.0:
+        return _p(c, P_VTH, n)
+    return v
 
 
 cdef inline double _dvdt(Ctx* c, Py_ssize_t n, double v, double w, double se, double si) noexcept nogil:
-    """dV/dt (V/us) of a circuit at membrane ``v``, adaptation ``w``, lines ``se``, ``si``.
-
-    The membrane enters no higher than the threshold (as NEST's aeif models clamp at
-    V_peak) when the exponential term is on: an RK4 stage that overshoots a runaway upswing must not drive ``w``.
-    """
-    if v > _p(c, P_VTH, n) and _p(c, P_DT, n) > 0.0:
-        v = _p(c, P_VTH, n)
-    cdef double x = (v - _p(c, P_VEXP, n)) * _p(c, P_INVDT, n)
-    if x > EXP_ARG_MAX:
-        x = EXP_ARG_MAX
-    cdef double ie = _sat(se * (_p(c, P_CE0, n) + _p(c, P_CE1, n) * v), _p(c, P_SATE, n))
-    cdef double ii = _sat(si * (_p(c, P_CI0, n) + _p(c, P_CI1, n) * v), _p(c, P_SATI, n))
-    return ((_p(c, P_VLEAK, n) - v + _p(c, P_DT, n) * exp(x)) * _p(c, P_INVTAUM, n)
-            + _p(c, P_SCALE, n) * (ie - ii + _p(c, P_I0, n) + c.imc[n] - _p(c, P_WON, n) * w))
+    """dV/dt (V/us) of a circuit at membrane ``v``, adaptation ``w``, lines ``se``, ``si``."""
+    return fast_dvdt(c.rows, n, _clamped(c, n, v), w, se, si, c.imc[n])
 
 
 cdef inline double _dwdt(Ctx* c, Py_ssize_t n, double v, double w) noexcept nogil:
-    if v > _p(c, P_VTH, n) and _p(c, P_DT, n) > 0.0:
-        v = _p(c, P_VTH, n)
-    return (_p(c, P_A, n) * (v - _p(c, P_VADAPT, n)) - w) * _p(c, P_INVTAUW, n)
+    """dw/dt (nA/us)."""
+    return fast_dwdt(c.rows, n, _clamped(c, n, v), w)
 
 
 # ---------------------------------------------------------------- plain circuits: exact
@@ -419,50 +457,6 @@ cdef inline bint _bus_accepts(int8_t bus, bint new_event, double* bucket,
 
 
 # ---------------------------------------------------------------- the fast path
-cdef extern from "_fast_step.h" nogil:
-    ctypedef struct FastRows:
-        const double* v_reset
-        const double* esc
-        const double* inv_tau_m
-        const double* scale
-        const double* i0
-        const double* v_leak
-        const double* dt
-        const double* inv_dt
-        const double* v_exp
-        const double* w_on
-        const double* a
-        const double* inv_tau_w
-        const double* v_adapt
-        const double* ce0
-        const double* ce1
-        const double* ci0
-        const double* ci1
-        const double* sat_e
-        const double* sat_i
-        const double* p22
-        const double* p11e
-        const double* p11i
-        const double* p21e
-        const double* p21i
-        const double* c0
-        const double* plain
-        const double* er
-        const double* ew
-        const double* w_rest
-        const double* krw
-    int64_t fast_step_exact(const FastRows* p, long N, double h, double t_s,
-                            double* v, double* w, double* se, double* si, double* se0,
-                            double* si0, double* ring_e, double* ring_i,
-                            const double* ref_end, const double* reset_end,
-                            const double* imc, uint8_t* flag)
-    int64_t fast_step_heun(const FastRows* p, long N, double h, double t_s,
-                           double* v, double* w, double* se, double* si, double* se0,
-                           double* si0, double* ring_e, double* ring_i,
-                           const double* ref_end, const double* reset_end,
-                           const double* imc, uint8_t* flag, int any_plain)
-
-
 cdef FastRows _fast_rows(const double* P, Py_ssize_t N) noexcept nogil:
     """Pointers to the parameter rows the fast path reads."""
     cdef FastRows r
@@ -503,16 +497,10 @@ cdef void _membrane_noise(const double* P, Py_ssize_t N, double t_e, double* v,
     """Ornstein-Uhlenbeck membrane noise over one step (not while the reset clamps)."""
     cdef Py_ssize_t n
     cdef const double* amp = P + P_NOISE * N
-    cdef uint32_t x
     for n in range(N):
-        x = rng[n]
-        x ^= x << 13
-        x ^= x >> 17
-        x ^= x << 5
-        rng[n] = x
+        rng[n] = _xorshift(rng[n])
         if reset_end[n] <= t_e:
-            v[n] += amp[n] * ((<double> ((x & 255) + ((x >> 8) & 255) + ((x >> 16) & 255)
-                                         + (x >> 24)) - 510.0) / 147.80054127099985)
+            v[n] += amp[n] * _normal(rng[n])
 
 
 def run_chip(
@@ -554,7 +542,7 @@ def run_chip(
     double[::1] ref_end, double[::1] reset_end, double[::1] t_spike, double[::1] v_spike,
     uint32_t[::1] rng,                 # [circuit] membrane noise generators
     # scratch, [n_circuits] each (line sums: [max(n_lines, 1)])
-    double[::1] se0, double[::1] si0, double[::1] spare, double[::1] imc, uint8_t[::1] flag,
+    double[::1] se0, double[::1] si0, double[::1] imc, uint8_t[::1] flag,
     double[::1] sum_g, double[::1] sum_gv,
     # outputs
     int32_t[::1] spike_circuit,
@@ -591,7 +579,7 @@ def run_chip(
     cdef Ctx c
     cdef Syn syn
     cdef FastRows rows = _fast_rows(&params[0, 0], params.shape[1])
-    c.P = &params[0, 0]; c.N = N
+    c.P = &params[0, 0]; c.N = N; c.rows = &rows
     c.v = &v[0]; c.w = &w[0]; c.se = &se0[0]; c.si = &si0[0]; c.imc = &imc[0]
     c.ref_end = &ref_end[0]; c.reset_end = &reset_end[0]
     c.t_spike = &t_spike[0]; c.v_spike = &v_spike[0]

@@ -42,6 +42,11 @@ static inline double fast_dvdt(const FastRows *p, long n, double v, double w, do
            + p->scale[n] * (ie - ii + p->i0[n] + imc - p->w_on[n] * w);
 }
 
+static inline double fast_dwdt(const FastRows *p, long n, double v, double w)
+{
+    return (p->a[n] * (v - p->v_adapt[n]) - w) * p->inv_tau_w[n];
+}
+
 /* The end of one circuit's step, shared by both loops: the reset transient's closed form,
  * the slow-path flag, the commit and the synaptic lines' decay with the ring's input. */
 #define FAST_STEP_FINISH                                                                  \
@@ -94,10 +99,10 @@ static int64_t fast_step_heun(FAST_STEP_ARGS, int any_plain)
     for (long n = 0; n < N; n++) {
         double v0 = v[n], w0 = w[n], e0 = se[n], i0 = si[n];
         double k1v = fast_dvdt(p, n, v0, w0, e0, i0, imc[n]);
-        double k1w = (p->a[n] * (v0 - p->v_adapt[n]) - w0) * p->inv_tau_w[n];
+        double k1w = fast_dwdt(p, n, v0, w0);
         double v1 = v0 + h * k1v, w1 = w0 + h * k1w;
         double k2v = fast_dvdt(p, n, v1, w1, e0 * p->p11e[n], i0 * p->p11i[n], imc[n]);
-        double k2w = (p->a[n] * (v1 - p->v_adapt[n]) - w1) * p->inv_tau_w[n];
+        double k2w = fast_dwdt(p, n, v1, w1);
         double vn = v0 + 0.5 * h * (k1v + k2v), wn = w0 + 0.5 * h * (k1w + k2w);
         double ve = v0 * p->p22[n] + e0 * p->p21e[n] - i0 * p->p21i[n] + p->c0[n];
         int exact = any_plain & (p->plain[n] != 0.0);

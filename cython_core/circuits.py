@@ -269,27 +269,36 @@ def reset_transient(p: CircuitParameters, dt_us: float) -> dict[str, np.ndarray]
             "KRW": a / p.tau_w * k}
 
 
+_SIGN_RULES = (
+    # (fields, test, limit as said in a message)
+    (("tau_mem", "tau_syn_exc", "tau_syn_inh", "tau_ref", "c_mem", "tau_w"),
+     lambda x: x > 0, "it must be positive"),
+    (("tau_reset", "holdoff", "ref_clock", "i_sat_exc", "i_sat_inh"),
+     lambda x: x >= 0, "it must not be negative (0 switches the feature off)"),
+)
+
+
 def check(params: CircuitParameters, compartments: Compartments) -> list[str]:
-    """Everything about these settings the emulator cannot run, one line each."""
+    """Everything about these settings the emulator cannot run, one line each.
+
+    Each line names the circuit, the field, its value and the limit; the caller adds
+    the hint for where the settings came from.
+    """
     problems = []
-    for name in ("tau_mem", "tau_syn_exc", "tau_syn_inh", "tau_ref", "c_mem", "tau_w"):
-        value = getattr(params, name)
-        bad = ~(value > 0)
-        if bad.any():
-            problems.append(f"circuit {int(np.argmax(bad))}: {name} = {value[bad][0]}; "
-                            f"it must be positive")
-    for name in ("tau_reset", "holdoff", "ref_clock", "i_sat_exc", "i_sat_inh"):
-        value = getattr(params, name)
-        bad = ~(value >= 0)
-        if bad.any():
-            problems.append(f"circuit {int(np.argmax(bad))}: {name} = {value[bad][0]}; "
-                            "it must not be negative")
+    for names, ok, limit in _SIGN_RULES:
+        for name in names:
+            value = getattr(params, name)
+            bad = ~ok(value)  # NaN fails every rule
+            if bad.any():
+                problems.append(f"circuit {int(np.argmax(bad))}: {name} = "
+                                f"{value[bad][0]}; {limit}")
     bad = params.exp_on & ~(params.delta_t > 0)
     if bad.any():
         problems.append(f"circuit {int(np.argmax(bad))}: exponential term with slope "
-                        f"factor delta_t = {params.delta_t[bad][0]} V; it must be positive")
+                        f"factor delta_t = {params.delta_t[bad][0]} V; it must be positive "
+                        "(or switch the term off with exp_on=False)")
     root = np.asarray(compartments.short_root)
     if root.shape != (params.n,) or np.any(root[root] != root):
         problems.append("compartments: short_root must name, for every circuit, a root "
-                        "circuit that is its own root")
+                        "circuit that is its own root (Compartments.none(n) for none)")
     return problems

@@ -171,7 +171,9 @@ class Emulator:
                             "latency")
         if problems:
             raise EmulationError("the emulator cannot run these settings: "
-                                 + "; ".join(problems))
+                                 + "; ".join(problems) + ". These are hardware units; "
+                                 "check the CircuitParameters you built (or report a "
+                                 "compiler bug if pynn_bss2 built them)")
         self.circuits, self.synapses, self.routes = circuits, synapses, routes
         self.dt_us, self.tick_us, self.latency_us = float(dt_us), float(tick_us), float(latency_us)
         self.noise = noise or Noise()
@@ -318,7 +320,7 @@ class Emulator:
         cursor = np.zeros(1, np.int64)
         capacity = max(4 * n, int(n * n_steps * 0.01)) + n * self._max_per_step
         spike_c, spike_s = np.empty(capacity, np.int32), np.empty(capacity, np.float64)
-        scratch = [np.zeros(n) for _ in range(4)] + [np.zeros(n, np.uint8)]
+        scratch = [np.zeros(n) for _ in range(3)] + [np.zeros(n, np.uint8)]  # se0 si0 imc flag
         sums = [np.zeros(max(self._n_lines, 1)) for _ in range(2)]
         dropped = np.zeros(self._bucket.size, np.int64)
         limits = self.bus_limits

@@ -109,3 +109,19 @@ def test_reset_above_threshold_is_a_spike_storm_error():
     with pytest.raises(EmulationError, match=r"circuit 0 fired more than 64 times within one "
                                              r"step .* reset potential is at or above"):
         emu.run(3)
+
+
+def test_impossible_circuit_settings_name_circuit_field_value_and_limit():
+    params = dict(v_leak=0.4, v_reset=0.3, v_thresh=0.6, v_init=0.4, tau_mem=10.0,
+                  tau_syn_exc=5.0, tau_syn_inh=5.0, tau_ref=2.0, c_mem=2.0, i_offset=0.0,
+                  gain_exc=1.0, gain_inh=1.0)
+    circuits = CircuitParameters(**{k: np.full(2, v) for k, v in params.items()})
+    circuits = circuits.replace(tau_w=np.array([100.0, np.nan]), holdoff=np.array([-1.0, 0.0]),
+                                exp_on=np.array([True, False]), delta_t=np.array([0.0, 0.0]))
+    synapses = SynapseArrays(np.zeros((1, 2), np.uint8), np.zeros((1, 2), np.uint8),
+                             np.zeros(1, np.int8), 1)
+    with pytest.raises(EmulationError, match=(
+            r"circuit 1: tau_w = nan; it must be positive; circuit 0: holdoff = -1.0; it "
+            r"must not be negative .*; circuit 0: exponential term with slope factor "
+            r"delta_t = 0.0 V; it must be positive .*check the CircuitParameters")):
+        Emulator(circuits, synapses, EventRoutes.empty(2), 0.1, TICK_US, 0.1)
