@@ -69,15 +69,13 @@ cdef extern from "_fast_step.h" nogil:
                      double imc)
     double fast_dwdt(const FastRows* p, long n, double v, double w)
     int64_t fast_step_exact(const FastRows* p, long N, double h, double t_s,
-                            double* v, double* w, double* se, double* si, double* se0,
-                            double* si0, double* ring_e, double* ring_i,
+                            double* v, double* w, double* se, double* si,
                             const double* ref_end, const double* reset_end,
-                            const double* imc, uint8_t* flag)
+                            const double* imc, int64_t* flag)
     int64_t fast_step_heun(const FastRows* p, long N, double h, double t_s,
-                           double* v, double* w, double* se, double* si, double* se0,
-                           double* si0, double* ring_e, double* ring_i,
+                           double* v, double* w, double* se, double* si,
                            const double* ref_end, const double* reset_end,
-                           const double* imc, uint8_t* flag, int any_plain)
+                           const double* imc, int64_t* flag, int any_plain)
 
 cdef enum:
     OK = 0
@@ -492,6 +490,17 @@ cdef void _line_currents(const double* P, Py_ssize_t N, const int32_t* line,
             imc[n] = g[n] * (sum_gv[line[n]] / sum_g[line[n]] - v[n])
 
 
+cdef void _add_and_clear(double* se, double* si, double* ring_e, double* ring_i,
+                         Py_ssize_t N) noexcept nogil:
+    """Add a ring slot's input to the lines and empty the slot."""
+    cdef Py_ssize_t n
+    for n in range(N):
+        se[n] += ring_e[n]
+        si[n] += ring_i[n]
+        ring_e[n] = 0.0
+        ring_i[n] = 0.0
+
+
 cdef void _membrane_noise(const double* P, Py_ssize_t N, double t_e, double* v,
                           const double* reset_end, uint32_t* rng) noexcept nogil:
     """Ornstein-Uhlenbeck membrane noise over one step (not while the reset clamps)."""
@@ -522,6 +531,7 @@ def run_chip(
     const uint8_t[::1] route_addr,
     const int8_t[::1] route_bus,       # -1: not counted
     double[:, :, ::1] ring,            # [slots, 2, n_circuits] pending input
+    uint8_t[::1] slot_used,            # [slots] 1: the ring slot holds input
     # host events, sorted by arrival step
     const int64_t[::1] host_step,
     const int32_t[::1] host_row,
@@ -542,7 +552,7 @@ def run_chip(
     double[::1] ref_end, double[::1] reset_end, double[::1] t_spike, double[::1] v_spike,
     uint32_t[::1] rng,                 # [circuit] membrane noise generators
     # scratch, [n_circuits] each (line sums: [max(n_lines, 1)])
-    double[::1] se0, double[::1] si0, double[::1] imc, uint8_t[::1] flag,
+    double[::1] imc, int64_t[::1] flag,
     double[::1] sum_g, double[::1] sum_gv,
     # outputs
     int32_t[::1] spike_circuit,
@@ -580,7 +590,7 @@ def run_chip(
     cdef Syn syn
     cdef FastRows rows = _fast_rows(&params[0, 0], params.shape[1])
     c.P = &params[0, 0]; c.N = N; c.rows = &rows
-    c.v = &v[0]; c.w = &w[0]; c.se = &se0[0]; c.si = &si0[0]; c.imc = &imc[0]
+    c.v = &v[0]; c.w = &w[0]; c.se = &se[0]; c.si = &si[0]; c.imc = &imc[0]
     c.ref_end = &ref_end[0]; c.reset_end = &reset_end[0]
     c.t_spike = &t_spike[0]; c.v_spike = &v_spike[0]
     c.spike_circuit = &spike_circuit[0]; c.spike_time = &spike_time[0]
@@ -604,21 +614,25 @@ def run_chip(
             if n_lines > 0:
                 _line_currents(c.P, N, &line[0], &v[0], &sum_g[0], &sum_gv[0], n_lines,
                                &imc[0])
-            slot = arrive % n_slots
             if has_general:
                 flagged = fast_step_heun(
-                    &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &se0[0], &si0[0],
-                    &ring[slot, 0, 0], &ring[slot, 1, 0], &ref_end[0], &reset_end[0],
-                    &imc[0], &flag[0], has_plain)
+                    &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &ref_end[0],
+                    &reset_end[0], &imc[0], &flag[0], has_plain)
             else:
                 flagged = fast_step_exact(
-                    &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &se0[0], &si0[0],
-                    &ring[slot, 0, 0], &ring[slot, 1, 0], &ref_end[0], &reset_end[0],
-                    &imc[0], &flag[0])
+                    &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &ref_end[0],
+                    &reset_end[0], &imc[0], &flag[0])
             if flagged > 0:
                 for n in range(N):
                     if flag[n]:
                         _slow_step(&c, n, t_s, h)
+                        se[n] *= _p(&c, P_P11E, n)
+                        si[n] *= _p(&c, P_P11I, n)
+            # the ring's input due at the step's end
+            slot = arrive % n_slots
+            if slot_used[slot]:
+                _add_and_clear(&se[0], &si[0], &ring[slot, 0, 0], &ring[slot, 1, 0], N)
+                slot_used[slot] = 0
             # 3: membrane noise
             if has_noise:
                 _membrane_noise(c.P, N, t_s + h, &v[0], &reset_end[0], &rng[0])
@@ -638,6 +652,7 @@ def run_chip(
                     to_e, to_i = &se[0], &si[0]
                 else:
                     to_e, to_i = &ring[when % n_slots, 0, 0], &ring[when % n_slots, 1, 0]
+                    slot_used[when % n_slots] = 1
                 for k in range(route_ptr[n], route_ptr[n + 1]):
                     if _bus_accepts(route_bus[k],
                                     k == route_ptr[n] or route_bus[k] != route_bus[k - 1],

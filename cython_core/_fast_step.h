@@ -47,54 +47,59 @@ static inline double fast_dwdt(const FastRows *p, long n, double v, double w)
     return (p->a[n] * (v - p->v_adapt[n]) - w) * p->inv_tau_w[n];
 }
 
+/* Every mask below is 64 bits wide, like the doubles: a narrower type (a uint8 flag, an
+ * int mask) makes gcc widen the vector factor to 16 or 64 circuits an iteration, and the
+ * loop spills its registers to the stack (measured: 3x slower). */
+
 /* The end of one circuit's step, shared by both loops: the reset transient's closed form,
- * the slow-path flag, the commit and the synaptic lines' decay with the ring's input. */
+ * the slow-path flag, the commit and the synaptic lines' decay. A flagged circuit keeps
+ * its state at the step's start, lines included: the slow path redoes the step. */
 #define FAST_STEP_FINISH                                                                  \
-    int in_reset = reset_end[n] >= t_e;                                                   \
+    int64_t in_reset = reset_end[n] >= t_e;                                               \
     double d = v0 - p->v_reset[n];                                                        \
     double v_rs = p->v_reset[n] + d * p->er[n]; /* loads outside the selects: */          \
-    double w_rs = w0 * p->ew[n] + p->w_rest[n] + p->krw[n] * d; /* they vectorise */     \
-    vn = in_reset ? v_rs : vn;                                                            \
-    wn = in_reset ? w_rs : wn;                                                            \
-    int slow = ((ref_end[n] > t_s) | (vn >= p->esc[n]) | (v0 >= p->esc[n]) | (vn != vn))  \
-               & !in_reset;                                                               \
+    vn = in_reset ? v_rs : vn;                  /* they vectorise */                      \
+    int64_t slow = ((ref_end[n] > t_s) | (vn >= p->esc[n]) | (v0 >= p->esc[n])            \
+                    | (vn != vn)) & !in_reset;                                            \
     v[n] = slow ? v0 : vn;                                                                \
-    w[n] = slow ? w0 : wn;                                                                \
-    flag[n] = (uint8_t)slow;                                                              \
-    flagged += slow;                                                                      \
-    se0[n] = e0;                                                                          \
-    si0[n] = i0;                                                                          \
-    se[n] = e0 * p->p11e[n] + ring_e[n];                                                  \
-    si[n] = i0 * p->p11i[n] + ring_i[n];                                                  \
-    ring_e[n] = 0.0;                                                                      \
-    ring_i[n] = 0.0;
+    se[n] = slow ? e0 : e0 * p->p11e[n];                                                  \
+    si[n] = slow ? i0 : i0 * p->p11i[n];                                                  \
+    flag[n] = slow;                                                                       \
+    flagged += slow;
 
 #define FAST_STEP_ARGS                                                                     \
-    const FastRows *p, long N, double h, double t_s, double *v, double *w, double *se,    \
-    double *si, double *se0, double *si0, double *ring_e, double *ring_i,                 \
-    const double *ref_end, const double *reset_end, const double *imc, uint8_t *flag
+    const FastRows *rows, long N, double h, double t_s, double *v, double *w, double *se, \
+    double *si, const double *ref_end, const double *reset_end, const double *imc,        \
+    int64_t *flag
 
-/* Every circuit plain: exact propagators of the linear system. */
-static int64_t fast_step_exact(FAST_STEP_ARGS)
+/* The rows are copied into a local struct so that the compiler sees their pointers as
+ * loop-invariant (otherwise every load is a gather); noinline keeps the loops out of
+ * run_chip, where inlining them defeats the vectoriser. */
+
+/* Every circuit plain: exact propagators of the linear system (adaptation is off, so w
+ * is not touched). */
+__attribute__((noinline)) static int64_t fast_step_exact(FAST_STEP_ARGS)
 {
     int64_t flagged = 0;
     const double t_e = t_s + h;
+    const FastRows local = *rows, *p = &local;
     (void)imc;
+    (void)w;
 #pragma omp simd reduction(+ : flagged)
     for (long n = 0; n < N; n++) {
-        double v0 = v[n], w0 = w[n], e0 = se[n], i0 = si[n];
+        double v0 = v[n], e0 = se[n], i0 = si[n];
         double vn = v0 * p->p22[n] + e0 * p->p21e[n] - i0 * p->p21i[n] + p->c0[n];
-        double wn = w0;
         FAST_STEP_FINISH
     }
     return flagged;
 }
 
 /* Heun for the circuits that need it; plain ones (if any) keep their exact step. */
-static int64_t fast_step_heun(FAST_STEP_ARGS, int any_plain)
+__attribute__((noinline)) static int64_t fast_step_heun(FAST_STEP_ARGS, int any_plain)
 {
     int64_t flagged = 0;
     const double t_e = t_s + h;
+    const FastRows local = *rows, *p = &local;
 #pragma omp simd reduction(+ : flagged)
     for (long n = 0; n < N; n++) {
         double v0 = v[n], w0 = w[n], e0 = se[n], i0 = si[n];
@@ -105,10 +110,14 @@ static int64_t fast_step_heun(FAST_STEP_ARGS, int any_plain)
         double k2w = fast_dwdt(p, n, v1, w1);
         double vn = v0 + 0.5 * h * (k1v + k2v), wn = w0 + 0.5 * h * (k1w + k2w);
         double ve = v0 * p->p22[n] + e0 * p->p21e[n] - i0 * p->p21i[n] + p->c0[n];
-        int exact = any_plain & (p->plain[n] != 0.0);
+        int64_t exact = any_plain & (p->plain[n] != 0.0);
         vn = exact ? ve : vn;
         wn = exact ? w0 : wn;
+        /* held in the reset: adaptation follows its closed form too */
+        double w_rs = w0 * p->ew[n] + p->w_rest[n] + p->krw[n] * (v0 - p->v_reset[n]);
+        wn = reset_end[n] >= t_e ? w_rs : wn;
         FAST_STEP_FINISH
+        w[n] = slow ? w0 : wn;
     }
     return flagged;
 }

@@ -216,6 +216,7 @@ class Emulator:
         self._rng = np.ascontiguousarray(seeds[:n] | 1, np.uint32)  # xorshift: nonzero
         self._syn_rng = np.array([seeds[n] | 1], np.uint32)
         self._ring = np.zeros((int(np.ceil(self.latency_us / self.dt_us)) + 2, 2, n))
+        self._slot_used = np.zeros(len(self._ring), np.uint8)  # the kernel skips empty slots
         n_buses = self.bus_limits.n_buses if self.bus_limits else 0
         self._bucket = np.zeros(n_buses)
         self._host = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8),
@@ -320,7 +321,7 @@ class Emulator:
         cursor = np.zeros(1, np.int64)
         capacity = max(4 * n, int(n * n_steps * 0.01)) + n * self._max_per_step
         spike_c, spike_s = np.empty(capacity, np.int32), np.empty(capacity, np.float64)
-        scratch = [np.zeros(n) for _ in range(3)] + [np.zeros(n, np.uint8)]  # se0 si0 imc flag
+        scratch = [np.zeros(n), np.zeros(n, np.int64)]  # line currents, slow-path flags
         sums = [np.zeros(max(self._n_lines, 1)) for _ in range(2)]
         dropped = np.zeros(self._bucket.size, np.int64)
         limits = self.bus_limits
@@ -332,7 +333,7 @@ class Emulator:
             status, done, n_spikes = _chip.run_chip(
                 self._params, self.dt_us, self.latency_us, *self._modes,
                 *self._syn, float(self.noise.synaptic), self._syn_rng,
-                r.ptr, r.row, r.address, r.bus, self._ring, *host, cursor,
+                r.ptr, r.row, r.address, r.bus, self._ring, self._slot_used, *host, cursor,
                 self._bucket, drain, bus_capacity, dropped, self._line, self._n_lines,
                 self.v, self.w, self.i_exc, self.i_inh, self.ref_end, self.reset_end,
                 self.t_spike, self.v_spike, self._rng, *scratch, *sums,

@@ -169,6 +169,7 @@ class State(common.control.BaseState):
             getattr(new, name)[:] = getattr(old, name)
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
+            new._slot_used[:] = old._slot_used
 
     def _sampling_steps(self) -> int:
         """Emulator sampling interval: the gcd of all recorders' intervals, in steps."""
