@@ -7,7 +7,10 @@ its labels); every synapse listens to one of them. A fifth of the rows are
 inhibitory. Offset currents put the membranes close below threshold and a weak
 recurrent drive makes the activity irregular.
 
-Usage: ``python benchmarks/full_chip.py [--model adex|lif] [--duration-ms 1000]``.
+Usage: ``python benchmarks/full_chip.py [--model adex|lif] [--duration-ms 1000]
+[--nest] [--memory]``: ``--nest`` also runs the same network in NEST through PyNN
+(aeif_cond_exp or iaf_psc_exp, one thread) and prints the ratio; ``--memory`` measures
+what recordings cost per circuit and second at two durations (it grows linearly).
 """
 from __future__ import annotations
 
@@ -27,23 +30,33 @@ from pynn_bss2.mapping import ChipSpec
 
 ROWS_PER_SOURCE = 8
 INHIBITORY_FRACTION = 0.2
+GAIN_EXC_ADEX = 0.03   # nS per weight LSB
+GAIN_INH_ADEX = 0.2
+OFFSET_ADEX = 1.01
 
 
 def circuits(model: str, n: int, rng: np.random.Generator) -> CircuitParameters:
-    """Circuit settings of the benchmark, hardware units."""
+    """Circuit settings of the benchmark, hardware units.
+
+    LIF: current-based input (NEST: iaf_psc_exp). AdEx: exponential term, adaptation and
+    conductance-based input (NEST: aeif_cond_exp), reversal potentials at 0 and -80 mV.
+    """
     common = dict(
         v_leak=np.full(n, 0.40), v_reset=np.full(n, 0.38), v_init=rng.uniform(0.38, 0.5, n),
         tau_mem=np.full(n, 10.0), tau_syn_exc=np.full(n, 5.0), tau_syn_inh=np.full(n, 5.0),
         tau_ref=np.full(n, 2.0), c_mem=np.full(n, 2.2),
         i_offset=rng.uniform(18.0, 22.5, n),
-        gain_exc=np.full(n, 0.02), gain_inh=np.full(n, 0.06),
     )
     if model == "lif":
-        return CircuitParameters(v_thresh=np.full(n, 0.50), **common)
+        return CircuitParameters(
+            v_thresh=np.full(n, 0.50), gain_exc=np.full(n, 0.015), gain_inh=np.full(n, 0.06),
+            **{**common, "i_offset": common["i_offset"] * 1.03})
     return CircuitParameters(
         v_thresh=np.full(n, 0.60), exp_on=True, v_exp=np.full(n, 0.50), delta_t=0.01,
         adapt_on=True, a_adapt=0.5, b_adapt=0.002, tau_w=100.0,
-        **{**common, "i_offset": common["i_offset"] * 0.93})
+        cond_exc=True, cond_inh=True, e_rev_exc=1.0, e_rev_inh=0.2,
+        gain_exc=np.full(n, GAIN_EXC_ADEX), gain_inh=np.full(n, GAIN_INH_ADEX),
+        **{**common, "i_offset": common["i_offset"] * OFFSET_ADEX})
 
 
 def network(n_hemispheres: int, n_columns: int, n_rows: int, rng: np.random.Generator):
@@ -87,8 +100,30 @@ def measure(model: str, duration_ms: float, seed: int = 1, noise: bool = False) 
             "realtime_factor": duration_ms / 1000.0 / wall, "spikes": len(out.spike_circuit)}
 
 
-V_TO_MV = 100.0  # the NEST twin's voltage map: mV = 100 (V - 1)
-I_SCALE = 0.01   # hardware nA on 2.2 pF at 1000x speed -> biological nA on 0.22 nF
+def recording_memory(model: str, duration_ms: float, n_record: int = 64) -> dict:
+    """Memory a run allocates for its recordings: the peak of NumPy's allocations while
+    running with ``n_record`` membranes sampled every step, less the same run without."""
+    import tracemalloc
+
+    def peak(record):
+        emulator = build(model)
+        tracemalloc.start()
+        emulator.run(int(round(duration_ms / 0.1)), record=record)
+        used = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return used
+
+    extra = peak(np.arange(n_record)) - peak(None)
+    per = extra / n_record / (duration_ms / 1000.0)
+    return {"bytes_per_circuit_second": per, "n_record": n_record}
+
+
+# The NEST twin's unit map (hardware -> biological, speed-up 1000): voltages
+# mV = 100 (V - 1); currents nA_bio = 0.01 nA_hw (2.2 pF, 10 us -> 0.22 nF, 10 ms: the
+# same membrane excursion); conductances nS_bio = 0.1 nS_hw (current over voltage).
+V_TO_MV = 100.0
+I_SCALE = 0.01
+G_SCALE = 0.1
 
 
 def connection_list(emulator: Emulator) -> tuple[np.ndarray, ...]:
@@ -118,13 +153,15 @@ def nest_twin(model: str, emulator: Emulator, duration_ms: float) -> dict:
     else:
         cells = sim.Population(c.n, sim.EIF_cond_exp_isfa_ista(
             v_thresh=mv(c.v_exp[0]), v_spike=mv(c.v_thresh[0]), delta_T=c.delta_t[0] * V_TO_MV,
-            a=c.a_adapt[0] * 1e-4, b=c.b_adapt[0] * I_SCALE, tau_w=c.tau_w[0],
-            e_rev_E=0.0, e_rev_I=-80.0, **common))
+            a=c.a_adapt[0] * G_SCALE, b=c.b_adapt[0] * I_SCALE, tau_w=c.tau_w[0],
+            e_rev_E=mv(c.e_rev_exc[0]), e_rev_I=mv(c.e_rev_inh[0]), **common))
     cells.initialize(v=mv(c.v_init))
     source, target, amp, sign = connection_list(emulator)
-    weight = amp * I_SCALE
-    if model == "adex":  # conductance at the typical distance from the reversal potential
-        weight = weight / np.where(sign > 0, 50.0, 20.0)
+    # PyNN weights: nA for current-based input (negative for inhibition), uS for
+    # conductances (positive; PyNN flips the sign NEST wants)
+    weight = amp * I_SCALE if model == "lif" else amp * G_SCALE * 1e-3
+    if model == "lif":
+        weight = np.where(sign > 0, weight, -weight)
     for s, receptor in ((1, "excitatory"), (-1, "inhibitory")):
         pick = sign == s
         conns = np.column_stack([source[pick], target[pick], weight[pick],
@@ -147,11 +184,19 @@ def main():
     parser.add_argument("--duration-ms", type=float, default=1000.0)
     parser.add_argument("--noise", action="store_true")
     parser.add_argument("--nest", action="store_true", help="also run the NEST twin")
+    parser.add_argument("--memory", action="store_true",
+                        help="also measure the memory recordings take")
     args = parser.parse_args()
     result = measure(args.model, args.duration_ms, noise=args.noise)
     print(f"{result['model']}: {result['wall_s'] * 1e3:.1f} ms wall for "
           f"{args.duration_ms:g} ms biological, {result['rate_hz']:.1f} Hz, "
           f"{result['realtime_factor']:.0f}x faster than real time")
+    if args.memory:
+        for ms in (args.duration_ms / 2, args.duration_ms):
+            mem = recording_memory(args.model, ms)
+            print(f"recording {mem['n_record']} membranes every step for {ms:g} ms: "
+                  f"{mem['bytes_per_circuit_second'] / 1e6:.3f} MB per circuit and "
+                  "biological second")
     if args.nest:
         twin = nest_twin(args.model, build(args.model), args.duration_ms)
         print(f"NEST twin ({twin['synapses']} synapses): run {twin['wall_s'] * 1e3:.0f} ms "

@@ -27,11 +27,10 @@ shapes and the kernel knows no chip constants. Circuit parameters arrive as one
 ``[N_PAR, n_circuits]`` matrix whose rows are named by the ``P_*`` constants below.
 Units: V, us, nA, nS; ``scale`` converts nA to V/us on the circuit's capacitance.
 """
-from libc.math cimport expm1, fabs, ceil, floor
+from libc.math cimport exp, expm1, fabs, ceil, floor
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t
 
 cdef extern from "_fast_step.h":
-    double exp(double) nogil
     const double EXP_ARG_MAX
 cdef extern from "_fast_step.h" nogil:
     ctypedef struct FastRows:
@@ -75,7 +74,8 @@ cdef extern from "_fast_step.h" nogil:
     int64_t fast_step_heun(const FastRows* p, long N, double h, double t_s,
                            double* v, double* w, double* se, double* si,
                            const double* ref_end, const double* reset_end,
-                           const double* imc, int64_t* flag, int any_plain)
+                           const double* imc, int64_t* flag, int any_plain,
+                           int saturate)
 
 cdef enum:
     OK = 0
@@ -516,7 +516,7 @@ def run_chip(
     const double[:, ::1] params,       # [N_PAR, n_circuits], rows named by Param
     double h,                          # us, integration step
     double latency,                    # us, on-chip neuron -> synapse
-    int has_plain, int has_general, int has_noise,
+    int has_plain, int has_general, int has_saturation, int has_noise,
     # synapses by (global row, address), CSR; rows hemisphere-major
     const int64_t[::1] syn_ptr,        # [n_global_rows * n_addr + 1]
     const int32_t[::1] syn_target,     # circuit whose line each synapse feeds
@@ -561,7 +561,8 @@ def run_chip(
     int64_t max_per_step,
     const int32_t[::1] rec_circuits,
     int64_t rec_interval,              # steps between samples
-    double[:, :, ::1] rec_out,         # [samples, 4, recorded]: v, w, se, si
+    const int32_t[::1] rec_what,       # observables sampled: 0 v, 1 w, 2 se, 3 si
+    double[:, :, ::1] rec_out,         # [samples, len(rec_what), recorded]
     int64_t rec_row0,                  # sample index stored in rec_out row 0
     int64_t step0,                     # absolute step at entry
     int64_t n_steps,
@@ -584,6 +585,7 @@ def run_chip(
     cdef double t_s
     cdef double* to_e
     cdef double* to_i
+    cdef double* src
     cdef bint last = True
     cdef int status = OK
     cdef Ctx c
@@ -617,17 +619,19 @@ def run_chip(
             if has_general:
                 flagged = fast_step_heun(
                     &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &ref_end[0],
-                    &reset_end[0], &imc[0], &flag[0], has_plain)
+                    &reset_end[0], &imc[0], &flag[0], has_plain, has_saturation)
             else:
                 flagged = fast_step_exact(
                     &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &ref_end[0],
                     &reset_end[0], &imc[0], &flag[0])
-            if flagged > 0:
-                for n in range(N):
-                    if flag[n]:
-                        _slow_step(&c, n, t_s, h)
-                        se[n] *= _p(&c, P_P11E, n)
-                        si[n] *= _p(&c, P_P11I, n)
+            n = 0
+            while flagged > 0:  # stops at the last flagged circuit
+                if flag[n]:
+                    _slow_step(&c, n, t_s, h)
+                    se[n] *= _p(&c, P_P11E, n)
+                    si[n] *= _p(&c, P_P11I, n)
+                    flagged -= 1
+                n += 1
             # the ring's input due at the step's end
             slot = arrive % n_slots
             if slot_used[slot]:
@@ -661,12 +665,11 @@ def run_chip(
             # 5: samples
             if n_rec > 0 and arrive % rec_interval == 0:
                 k = arrive // rec_interval - rec_row0
-                for j in range(n_rec):
-                    n = rec_circuits[j]
-                    rec_out[k, 0, j] = v[n]
-                    rec_out[k, 1, j] = w[n]
-                    rec_out[k, 2, j] = se[n]
-                    rec_out[k, 3, j] = si[n]
+                for b in range(rec_what.shape[0]):
+                    src = (&v[0] if rec_what[b] == 0 else &w[0] if rec_what[b] == 1
+                           else &se[0] if rec_what[b] == 2 else &si[0])
+                    for j in range(n_rec):
+                        rec_out[k, b, j] = src[rec_circuits[j]]
             if c.storm:
                 status = SPIKE_STORM
                 done += 1

@@ -184,8 +184,10 @@ class Emulator:
                                         np.asarray(self.noise.membrane_v, float),
                                         self.dt_us, _chip.Param)
         plain = self._params[int(_chip.Param.P_PLAIN)] != 0
+        row = lambda name: self._params[int(getattr(_chip.Param, name))]  # noqa: E731
         self._modes = (int(plain.any()), int((~plain).any()),
-                       int(np.any(self._params[int(_chip.Param.P_NOISE)] > 0)))
+                       int(np.any(row("P_SATE") > 0) or np.any(row("P_SATI") > 0)),
+                       int(np.any(row("P_NOISE") > 0)))
         self._target = np.ascontiguousarray(self.compartments.short_root, np.int32)
         self._syn = synapse_table(synapses, self.merged, self._target)
         line = np.asarray(self.compartments.line, np.int32)
@@ -298,22 +300,25 @@ class Emulator:
         interval = int(interval_steps)
         step0, step1 = self.step, self.step + int(n_steps)
         first = step0 // interval + 1  # first sample index inside the run
-        out = np.zeros((max(step1 // interval - first + 1, 0), len(OBSERVABLES), rec.size))
-        start = (self._sample(rec)[None] if (record_start and step0 % interval == 0)
+        names = ("v",) + tuple(dict.fromkeys(o for o in observables if o != "v"))
+        what = np.array([OBSERVABLES.index(name) for name in names], np.int32)
+        out = np.zeros((max(step1 // interval - first + 1, 0), len(names), rec.size))
+        start = (self._sample(rec)[what][None] if (record_start and step0 % interval == 0)
                  else None)
-        spikes_c, spikes_s, dropped = self._advance(step1 - step0, rec, interval, out, first)
+        spikes_c, spikes_s, dropped = self._advance(step1 - step0, rec, interval, what, out,
+                                                    first)
         steps = np.arange(first, first + len(out), dtype=np.int64) * interval
         if start is not None:
             out = np.concatenate([start, out])
             steps = np.concatenate([[step0], steps])
-        traces = {name: out[:, OBSERVABLES.index(name)] for name in observables}
+        traces = {name: out[:, names.index(name)] for name in observables}
         ticks = np.rint(spikes_s / self.tick_us).astype(np.int64)
         return RawOutput(spikes_c, ticks, rec, out[:, 0], steps, traces, dropped)
 
     def _sample(self, rec):
         return np.stack([self.v[rec], self.w[rec], self.i_exc[rec], self.i_inh[rec]])
 
-    def _advance(self, n_steps, rec, interval, out, rec_row0):
+    def _advance(self, n_steps, rec, interval, what, out, rec_row0):
         """Call the kernel until ``n_steps`` are done, growing spike buffers as needed."""
         n = self.n_circuits
         due = np.searchsorted(self._host[0], self.step + n_steps, side="right")
@@ -338,7 +343,7 @@ class Emulator:
                 self.v, self.w, self.i_exc, self.i_inh, self.ref_end, self.reset_end,
                 self.t_spike, self.v_spike, self._rng, *scratch, *sums,
                 spike_c, spike_s, n_spikes, self._max_per_step,
-                rec, interval, out, rec_row0, self.step, remaining)
+                rec, interval, what, out, rec_row0, self.step, remaining)
             self.step += done
             remaining -= done
             if status == _chip.STATUS_SPIKE_STORM:

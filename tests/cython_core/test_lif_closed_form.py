@@ -177,3 +177,17 @@ def test_crossing_inside_a_step_is_not_missed():
     out = emu.run(20, record=[0])
     assert out.v[1, 0] < 0.4015
     assert len(out.spike_tick) == 1
+
+
+def test_recordings_hold_only_what_was_asked_for():
+    """A run stores 8 bytes per sample, observable and recorded circuit, no more: the
+    memory recordings take grows linearly with what is recorded."""
+    emu = make_chip(i_offset=[0.0, 1.0, 2.0, 0.5])
+    v_only = emu.run(100, record=[1, 2])
+    assert set(v_only.traces) == {"v"} and v_only.v.shape == (100, 2)
+    assert v_only.v.base is None or v_only.v.base.nbytes == 100 * 2 * 8
+    emu.reset()
+    both = emu.run(100, record=[1, 2], observables=("w", "syn_exc"))
+    assert set(both.traces) == {"w", "syn_exc"}
+    assert both.traces["w"].base.nbytes == 100 * 3 * 2 * 8  # v always comes along
+    np.testing.assert_array_equal(both.v, v_only.v)
