@@ -12,12 +12,12 @@ from .config import ChipConfig, MappingReport, assemble, build_report
 from .discretize import discretize
 from .graph import NetworkGraph
 from .place import place_in_order
-from .route import route_first_fit
+from .route import route
 from .validate import validate
 
 
 def compile_network(graph: NetworkGraph, spec: ChipSpec, placer=place_in_order,
-                    router=route_first_fit) -> tuple[ChipConfig, MappingReport]:
+                    router=route) -> tuple[ChipConfig, MappingReport]:
     """Map ``graph`` onto one chip described by ``spec``.
 
     Raises

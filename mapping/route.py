@@ -1,14 +1,40 @@
-"""Routing: every virtual source onto synapse drivers, rows and address labels.
+"""Routing: every virtual source through the crossbar, PADI buses and drivers to rows.
 
-An event selects a synapse driver, which feeds two synapse rows; each synapse
-listens to one 6-bit address, and each row has one sign. So the sources sharing a
-driver (up to 64, one address each) may need, per neuron column, at most as many
-synapses as the driver has rows. The router packs the sources of each hemisphere
-into single-sign drivers first-fit, largest fan-out first (a deterministic
-heuristic); in each column a source takes the driver's first free row.
+The path of an event on the chip (chip.md, Event routing; ``cython_core/routing.py``
+holds the rules): a neuron's spike leaves through the event output of its column
+group with the neuron's label and reaches PADI bus ``output mod 4`` of both
+hemispheres; a host event reaches the bus its label selects in the crossbar; each of
+the 32 drivers on a bus drives its two rows when its row-select compare accepts the
+event; a synapse responds when its label equals the event's 6-bit address. So the
+router chooses, per source, an address (for host sources also a bus and a row select
+per hemisphere) and per synapse a row on a driver that accepts the source.
 
-Output: the synapse arrays (weights, labels, row signs), the on-chip event routes
-(circuit -> rows and addresses) and the host routes (host cell -> delay, row, address).
+Drivers of one bus and hemisphere form *shared* drivers (mask on row-select bit 0: they
+accept the neurons' events, whose row select is even, and host events with an even row
+select) and, where host sources need them, *host-only* drivers (the odd ones, full
+mask: each accepts exactly one row select, so each is an address space of its own with
+two rows). A bus is *mixed* (even drivers shared, odd host-only) when its hemisphere
+has host sources and the neurons' demand fits half its rows; otherwise all 32 drivers
+are shared. A bus whose two event outputs bring more than 64 source neurons is *split*:
+its shared drivers 0-15 accept only the lower event output, 16-31 only the upper one
+(mask on row-select bit 4, the event output's upper bit), each half with 64 addresses.
+
+Shared drivers of a bus (or half) are a *slot*: labels are per synapse, so the only
+coupling between target columns is the sign of each row, and a slot fits exactly when
+the largest excitatory in-degree of one column plus the largest inhibitory one is at
+most its rows. Its first rows become excitatory, the next inhibitory, the rest stay off;
+each column's sources take its rows in order. Host sources, largest fan-out first, take
+a row of a host-only driver where its columns are free (first fit), else the shared
+slot where they raise that sum least. A synapse whose 6-bit code sum exceeds 63
+(merged connections) takes ``ceil(code / 63)`` rows in parallel, in a shared slot.
+
+Neurons that are not sources must not disturb anything: label bit 7 (row-select bit 1)
+is set on sources only, and the crossbar nodes of the event outputs forward only labels
+with it set. Host labels carry the target bus in the bits only the crossbar sees (11-13).
+
+Output: the synapse arrays, the routing configuration, the on-chip event routes resolved
+from it (``cython_core.routing.resolve_routes``: the emulator delivers what the fabric
+delivers), the host routes, and what each slot uses. Deterministic: no randomness.
 """
 from __future__ import annotations
 
@@ -17,11 +43,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cython_core import EventRoutes, SynapseArrays
-from ..errors import RoutingError
+from ..cython_core.routing import (RoutingConfig, RoutingLayout, default_routing,
+                                   resolve_inputs, resolve_routes)
+from ..errors import AddressError, RowError
 from .chip_spec import ChipSpec
 from .discretize import Discretised
 from .graph import HOST, NEURON, NetworkGraph
 from .place import Placement
+
+GATE_BIT = 7
+"""Configurable label bit marking a neuron as an event source (row-select bit 1)."""
+SPLIT_BIT = 4
+"""Row-select bit that tells a bus's two event outputs apart (event output bit 2)."""
+HOST_ONLY_BIT = 0
+"""Row-select bit that is 1 only for events to host-only drivers (odd drivers)."""
 
 
 @dataclass(frozen=True)
@@ -29,148 +64,471 @@ class HostRoutes:
     """Events each host cell's spike becomes (CSR over global host cells).
 
     Entry ``k`` in ``ptr[c]:ptr[c+1]``: arrive ``delay_tick[k]`` ticks after the spike
-    on global row ``row[k]`` with address ``address[k]``.
+    on global row ``row[k]`` with address ``address[k]`` over PADI bus ``bus[k]``;
+    entries of one spike with the same ``event[k]`` are one bus event.
     """
 
     ptr: np.ndarray
     delay_tick: np.ndarray
     row: np.ndarray
     address: np.ndarray
+    bus: np.ndarray
+    event: np.ndarray
+
+
+@dataclass(frozen=True)
+class SlotUse:
+    """What one group of drivers of a bus holds.
+
+    ``drivers``: ``"shared"``, ``"shared, lower output"`` / ``"shared, upper output"``
+    on a split bus, or ``"host-only"`` (all host-only drivers of the bus together).
+    """
+
+    hemisphere: int
+    bus: int
+    drivers: str
+    rows: int             # rows of the group
+    rows_exc: int         # rows in use, excitatory
+    rows_inh: int
+    addresses: int        # sources it serves
+    synapses: int
 
 
 @dataclass(frozen=True)
 class Routing:
-    """Output of :func:`route_first_fit`."""
+    """Output of :func:`route`."""
 
     synapses: SynapseArrays
+    config: RoutingConfig
     routes: EventRoutes
     host: HostRoutes
-    drivers_used: tuple[int, ...]  # per hemisphere
+    slots: tuple[SlotUse, ...]
+
+    @property
+    def drivers_used(self) -> tuple[int, ...]:
+        """Synapse drivers with a row in use, per hemisphere."""
+        lay = self.config.layout
+        used = (self.synapses.row_sign != 0).reshape(lay.n_hemispheres, lay.n_drivers,
+                                                      lay.rows_per_driver)
+        return tuple(int(x) for x in used.any(axis=2).sum(axis=1))
 
 
-def route_first_fit(graph: NetworkGraph, disc: Discretised, placement: Placement,
-                    spec: ChipSpec) -> Routing:
-    """Assign rows and addresses to every (virtual source, hemisphere) pair.
+def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
+          spec: ChipSpec) -> Routing:
+    """Route every synapse of ``disc`` for the given placement.
 
     Raises
     ------
-    RoutingError
-        When a neuron has more distinct sources than a circuit has rows, or a
-        hemisphere needs more rows than it has.
+    RowError
+        When a neuron needs more synapse rows than a circuit has, or more of one bus
+        than its drivers have.
+    AddressError
+        When a hemisphere's host sources need more addresses than its buses offer.
     """
-    syn = disc.synapses
-    _check_fan_in(graph, syn, spec)
-    circuit = placement.circuit[syn.target]
-    hemi, col = circuit // spec.n_columns, circuit % spec.n_columns
-    weights = np.zeros((spec.n_global_rows, spec.n_columns), np.uint8)
-    labels = np.zeros_like(weights)
-    row_sign = np.zeros(spec.n_global_rows, np.int8)
-    groups = {}  # (virtual source, hemisphere) -> [(global row, address), ...]
-    drivers_used = []
-    for h in range(spec.n_hemispheres):
-        drivers_used.append(_pack_hemisphere(h, syn, hemi, col, disc.sources.sign, spec,
-                                             weights, labels, row_sign, groups))
-    _check_drivers(drivers_used, spec)
-    return Routing(SynapseArrays(weights, labels, row_sign, spec.n_rows),
-                   _event_routes(groups, disc, placement, spec),
-                   _host_routes(groups, disc, graph),
-                   tuple(drivers_used))
+    lay = RoutingLayout.from_spec(spec)
+    e = _entries(disc, placement, spec)
+    _check_fan_in(graph, e, lay)
+    split = _split_buses(e, lay)
+    _chip_addresses(e, split, lay)
+    mixed = _mixed_buses(e, split, lay)
+    rows = _shared_rows(split, mixed, lay)
+    _assign_hosts(graph, e, split, mixed, rows, lay)
+    _check_rows(graph, e, split, rows, lay)
+    weights, labels, row_sign, slots = _place_synapses(e, split, mixed, rows, lay)
+    config = _config(e, split, mixed, lay)
+    listening = _listening(weights, labels, lay)
+    routes = resolve_routes(config)
+    owner = np.repeat(np.arange(lay.n_circuits), np.diff(routes.ptr))
+    keep = _needed(listening, routes.row, routes.address, owner, routes.bus)
+    ptr = np.zeros_like(routes.ptr)
+    np.cumsum(np.bincount(owner[keep], minlength=lay.n_circuits), out=ptr[1:])
+    routes = EventRoutes(ptr, routes.row[keep], routes.address[keep], routes.bus[keep])
+    return Routing(SynapseArrays(weights, labels, row_sign, lay.n_rows), config, routes,
+                   _host_routes(e, config, disc, graph, lay, listening), slots)
 
 
-def _check_fan_in(graph: NetworkGraph, syn, spec: ChipSpec) -> None:
-    fan_in = np.bincount(syn.target, minlength=graph.n_cells(NEURON))
-    if fan_in.size and fan_in.max() > spec.n_rows:
-        worst = int(fan_in.argmax())
-        label, index = _neuron_name(graph, worst)
-        raise RoutingError(
-            f"Neuron {index} of '{label}' receives from {int(fan_in[worst])} distinct "
-            f"sources (counting each receptor, and each delay of a spike source, once) "
-            f"but a circuit has {spec.n_rows} synapse rows; lower its fan-in to "
-            f"{spec.n_rows} or fewer")
+# ------------------------------------------------------------------------- entries
+def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
+    """One entry per synapse to realise: merged synapses, codes above 63 split over
+    ``ceil(code / 63)`` parallel synapses (the sum kept exact)."""
+    syn, src = disc.synapses, disc.sources
+    code = syn.code.astype(np.int64)
+    n_par = np.maximum(1, -(-code // spec.weight_max))
+    which = np.repeat(np.arange(code.size), n_par)
+    k = np.arange(which.size) - np.repeat(np.cumsum(n_par) - n_par, n_par)
+    part = code[which] // n_par[which] + (k < code[which] % n_par[which])
+    source = syn.source[which]
+    circuit = placement.circuit[syn.target[which]]
+    kind = src.kind[source]
+    on_chip = kind == 0
+    src_circuit = np.full(source.size, -1, np.int64)
+    src_circuit[on_chip] = placement.circuit[src.cell[source[on_chip]]]
+    out = np.where(on_chip, (src_circuit % spec.n_columns)
+                   // (spec.n_columns // spec.n_event_outputs), -1)
+    n = source.size
+    return dict(source=source, target=syn.target[which], code=part.astype(np.uint8),
+                hemi=circuit // spec.n_columns, col=circuit % spec.n_columns, kind=kind,
+                sign=src.sign[source], src_circuit=src_circuit, out=out,
+                bus=np.where(on_chip, out % spec.buses_per_hemisphere, -1),
+                half=np.zeros(n, np.int64), address=np.full(n, -1, np.int64),
+                host_row=np.full(n, -1, np.int64), row_select=np.zeros(n, np.int64))
 
 
-def _neuron_name(graph: NetworkGraph, global_index: int) -> tuple[str, int]:
+def _check_fan_in(graph: NetworkGraph, e: dict, lay: RoutingLayout) -> None:
+    total = np.zeros((lay.n_hemispheres, lay.n_columns), np.int64)
+    np.add.at(total, (e["hemi"], e["col"]), 1)
+    if total.size and total.max() > lay.n_rows:
+        h, c = np.unravel_index(int(total.argmax()), total.shape)
+        raise RowError(
+            f"{_neuron_at(graph, e, h, c)} receives from {int(total[h, c])} distinct "
+            f"sources (counting each receptor, each delay of a spike source, and each "
+            f"further synapse of a weight above 63, once) but a circuit has {lay.n_rows} "
+            f"synapse rows; lower its fan-in to {lay.n_rows} or fewer")
+
+
+def _split_buses(e: dict, lay: RoutingLayout) -> np.ndarray:
+    """Buses (index within a hemisphere) whose source neurons outnumber the addresses."""
+    chip = e["kind"] == 0
+    split = np.zeros(lay.buses_per_hemisphere, bool)
+    for b in range(lay.buses_per_hemisphere):
+        split[b] = np.unique(e["src_circuit"][chip & (e["bus"] == b)]).size > lay.n_addresses
+    return split
+
+
+def _chip_addresses(e: dict, split: np.ndarray, lay: RoutingLayout) -> None:
+    """Half and address of every on-chip entry: the source neurons on a bus (or on a
+    split bus's half) numbered in circuit order. A neuron has one label, so its
+    excitatory and inhibitory virtual sources share the address (on rows of each sign)."""
+    chip = np.flatnonzero(e["kind"] == 0)
+    e["half"][chip] = np.where(split[e["bus"][chip]], e["out"][chip] // lay.buses_per_hemisphere, 0)
+    circuit, first, inverse = np.unique(e["src_circuit"][chip], return_index=True,
+                                        return_inverse=True)
+    out = e["out"][chip][first]
+    bus = out % lay.buses_per_hemisphere
+    group = np.where(split[bus], out, bus)
+    order = np.lexsort((circuit, group))
+    rank = np.zeros(order.size, np.int64)
+    rank[order] = _rank_within(group[order])
+    e["address"][chip] = rank[inverse.reshape(-1)]
+
+
+def _rank_within(sorted_keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal consecutive keys."""
+    if sorted_keys.size == 0:
+        return np.zeros(0, np.int64)
+    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    start = np.maximum.accumulate(np.where(new, np.arange(sorted_keys.size), 0))
+    return np.arange(sorted_keys.size) - start
+
+
+# ------------------------------------------------------------------------- slots
+N_SIGNS = 2  # excitatory, inhibitory
+
+
+def _slot(e: dict, lay: RoutingLayout, pick=slice(None)) -> np.ndarray:
+    """Shared slot of entries: ``(hemisphere * buses + bus) * 2 + half``."""
+    return (e["hemi"][pick] * lay.buses_per_hemisphere + e["bus"][pick]) * 2 + e["half"][pick]
+
+
+def _n_slots(lay: RoutingLayout) -> int:
+    return lay.n_hemispheres * lay.buses_per_hemisphere * 2
+
+
+def _load(e: dict, lay: RoutingLayout, pick) -> np.ndarray:
+    """``[slot, sign, column]``: shared-slot entries of ``pick`` per column."""
+    load = np.zeros((_n_slots(lay), N_SIGNS, lay.n_columns), np.int64)
+    np.add.at(load, (_slot(e, lay, pick), (e["sign"][pick] < 0).astype(np.int64),
+                     e["col"][pick]), 1)
+    return load
+
+
+def _shared_rows(split: np.ndarray, mixed: np.ndarray, lay: RoutingLayout) -> np.ndarray:
+    """Rows of each shared slot, ``[n_slots]`` (the unused half of an unsplit bus: 0)."""
+    per_bus = lay.drivers_per_bus * lay.rows_per_driver
+    rows = np.zeros((lay.n_hemispheres, lay.buses_per_hemisphere, 2), np.int64)
+    for h in range(lay.n_hemispheres):
+        for b in range(lay.buses_per_hemisphere):
+            r = per_bus // (2 if mixed[h, b] else 1)
+            rows[h, b] = (r // 2, r // 2) if split[b] else (r, 0)
+    return rows.ravel()
+
+
+def _mixed_buses(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
+    """``[hemisphere, bus]``: host-only drivers where the hemisphere has host sources and
+    the neurons' demand on the bus fits its even drivers."""
+    chip = e["kind"] == 0
+    need = _load(e, lay, chip).max(axis=2).sum(axis=1)
+    half_rows = _shared_rows(split, np.ones((lay.n_hemispheres, lay.buses_per_hemisphere),
+                                            bool), lay)
+    fits = (need <= half_rows) | (need == 0)
+    fits = fits.reshape(lay.n_hemispheres, lay.buses_per_hemisphere, 2).all(axis=2)
+    has_host = np.zeros(lay.n_hemispheres, bool)
+    has_host[np.unique(e["hemi"][~chip])] = True
+    return fits & has_host[:, None]
+
+
+def _slot_rows(h: int, b: int, half: int, split: bool, mixed: bool,
+               lay: RoutingLayout) -> np.ndarray:
+    """Global rows of a shared slot, in driver order (drivers ``k * 4 + b`` of the bus)."""
+    per = lay.drivers_per_bus
+    ks = np.arange(per) if not split else np.arange(half * per // 2, (half + 1) * per // 2)
+    if mixed:
+        ks = ks[ks % 2 == 0]
+    return _driver_rows(h, ks * lay.buses_per_hemisphere + b, lay)
+
+
+def _driver_rows(h: int, driver: np.ndarray, lay: RoutingLayout) -> np.ndarray:
+    first = h * lay.n_rows + np.asarray(driver) * lay.rows_per_driver
+    return (np.atleast_1d(first)[:, None] + np.arange(lay.rows_per_driver)).ravel()
+
+
+# ------------------------------------------------------------------------- host sources
+def _assign_hosts(graph: NetworkGraph, e: dict, split: np.ndarray, mixed: np.ndarray,
+                  rows: np.ndarray, lay: RoutingLayout) -> None:
+    """Place each host source, per hemisphere, on a host-only driver row (first fit) or
+    in the shared slot where it raises the row demand least; fills the host entries'
+    bus, half, address, row select and (host-only) row."""
+    chip = e["kind"] == 0
+    host = np.flatnonzero(~chip)
+    if host.size == 0:
+        return
+    load = _load(e, lay, chip)
+    taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)  # on-chip addresses per half
+    _, first = np.unique(e["src_circuit"][chip], return_index=True)
+    np.add.at(taken, (e["bus"][chip][first], e["half"][chip][first]), 1)
+    free_addr = lay.n_addresses - np.tile(taken.ravel(), lay.n_hemispheres)
+    free_addr[rows == 0] = 0
+    odd = np.arange(1, lay.drivers_per_bus, 2)
+    shape = (lay.n_hemispheres, lay.buses_per_hemisphere, odd.size, lay.rows_per_driver)
+    occupied = np.zeros(shape + (lay.n_columns,), bool)
+    row_sign = np.zeros(shape, np.int64)
+    only_addr = np.zeros(shape[:3], np.int64)
+    usable = np.broadcast_to(mixed[:, :, None, None], shape)
+    pair = e["source"][host] * lay.n_hemispheres + e["hemi"][host]
+    _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
+    by_pair = np.argsort(inverse, kind="stable")
+    bounds = np.r_[0, np.cumsum(counts)]
+    for p in np.argsort(-counts, kind="stable"):
+        members = host[by_pair[bounds[p]:bounds[p + 1]]]
+        h, sign = int(e["hemi"][members[0]]), int(e["sign"][members[0]])
+        cols = e["col"][members]
+        if np.unique(cols).size == cols.size:  # one row can hold the source
+            fits = (usable[h] & (row_sign[h] != -sign)
+                    & (only_addr[h] < lay.n_addresses)[:, :, None]
+                    & ~occupied[h][..., cols].any(axis=-1))
+            if fits.any():  # first fit, drivers taken across the buses in turn
+                i, j, b = (int(x) for x in np.argwhere(fits.transpose(1, 2, 0))[0])
+                occupied[h, b, i, j, cols] = True
+                row_sign[h, b, i, j] = sign
+                driver = odd[i] * lay.buses_per_hemisphere + b
+                e["bus"][members], e["half"][members] = b, 0
+                e["address"][members] = only_addr[h, b, i]
+                e["row_select"][members] = odd[i]
+                e["host_row"][members] = _driver_rows(h, driver, lay)[j]
+                only_addr[h, b, i] += 1
+                continue
+        _to_shared_slot(graph, e, members, h, sign, split, rows, load, free_addr, lay)
+
+
+def _to_shared_slot(graph, e, members, h, sign, split, rows, load, free_addr, lay) -> None:
+    cols, inh = e["col"][members], int(sign < 0)
+    best, best_cost = None, None
+    for b in range(lay.buses_per_hemisphere):
+        for half in (0, 1) if split[b] else (0,):
+            s = (h * lay.buses_per_hemisphere + b) * 2 + half
+            if free_addr[s] <= 0:
+                continue
+            column_load = load[s, inh].copy()
+            np.add.at(column_load, cols, 1)
+            need = column_load.max() + load[s, 1 - inh].max()
+            cost = (max(need - rows[s], 0), need - rows[s], -free_addr[s])
+            if best_cost is None or cost < best_cost:
+                best, best_cost = (b, half, s), cost
+    if best is None:
+        source = _source_name(graph, e, members[0])
+        raise AddressError(
+            f"{source} finds no free synapse address in hemisphere {h}: its "
+            f"{lay.buses_per_hemisphere} PADI buses have {lay.n_addresses} addresses each "
+            "(shared with the neurons on the bus) and every host-only driver row that "
+            "could take it is full; reduce the number of distinct spike sources (each "
+            "cell, receptor and delay counts once) projecting into this hemisphere")
+    b, half, s = best
+    np.add.at(load[s, inh], cols, 1)
+    e["bus"][members], e["half"][members] = b, half
+    e["address"][members] = lay.n_addresses - free_addr[s]
+    e["row_select"][members] = (half << SPLIT_BIT) | (1 << (GATE_BIT - lay.address_bits))
+    free_addr[s] -= 1
+
+
+def _source_name(graph: NetworkGraph, e: dict, k: int) -> str:
+    return f"spike source (virtual source {int(e['source'][k])})"
+
+
+# ------------------------------------------------------------------------- rows
+def _check_rows(graph: NetworkGraph, e: dict, split: np.ndarray, rows: np.ndarray,
+                lay: RoutingLayout) -> None:
+    """Every shared slot: largest excitatory plus largest inhibitory column in-degree
+    fits its rows."""
+    shared = e["host_row"] < 0
+    load = _load(e, lay, shared)
+    need = load.max(axis=2).sum(axis=1)
+    over = np.flatnonzero(need > rows)
+    if over.size == 0:
+        return
+    s = int(over[np.argmax(need[over] - rows[over])])
+    h, rest = divmod(s, 2 * lay.buses_per_hemisphere)
+    b, half = divmod(rest, 2)
+    worst = int(load[s].sum(axis=0).argmax())
+    part = f" (its {('lower', 'upper')[half]} event output)" if split[b] else ""
+    raise RowError(
+        f"PADI bus {b} of hemisphere {h}{part} needs {int(need[s])} synapse rows "
+        f"({int(load[s, 0].max())} excitatory + {int(load[s, 1].max())} inhibitory: the "
+        f"largest in-degrees of one neuron from this bus; "
+        f"{_neuron_at(graph, e, h, worst)} receives {int(load[s, :, worst].sum())}) but "
+        f"its drivers have {int(rows[s])}. The neurons sending over bus {b} are those in "
+        f"columns 32 i .. 32 i + 31 with i mod 4 = {b}: spread the presynaptic "
+        "populations over more columns (pin them to other circuits) or lower the fan-in")
+
+
+def _neuron_at(graph: NetworkGraph, e: dict, h: int, col: int) -> str:
+    pick = np.flatnonzero((e["hemi"] == h) & (e["col"] == col))
+    if pick.size == 0:
+        return f"the neuron at hemisphere {h}, column {col}"
+    target = int(e["target"][pick[0]])
     for i, start in graph.offsets(NEURON).items():
         pop = graph.populations[i]
-        if start <= global_index < start + pop.size:
-            return pop.label, global_index - start
-    raise IndexError(global_index)
+        if start <= target < start + pop.size:
+            return f"neuron {target - start} of '{pop.label}'"
+    return f"neuron {target}"
 
 
-def _pack_hemisphere(h, syn, hemi, col, vs_sign, spec, weights, labels, row_sign,
-                     groups) -> int:
-    """First-fit packing of this hemisphere's sources into drivers; returns drivers needed."""
-    mine = np.flatnonzero(hemi == h)
-    if mine.size == 0:
-        return 0
-    mine = mine[np.argsort(syn.source[mine], kind="stable")]
-    sources, starts = np.unique(syn.source[mine], return_index=True)
-    bounds = np.append(starts, mine.size)
-    k = spec.rows_per_driver
-    load = np.zeros((0, spec.n_columns), np.int8)   # synapses taken per column, per driver
-    n_addr, sign_of = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    for s in np.argsort(-np.diff(bounds), kind="stable"):
-        members = mine[bounds[s]:bounds[s + 1]]
-        cols, sign = col[members], int(vs_sign[sources[s]])
-        fits = (load[:, cols].max(axis=1) < k) & (sign_of == sign) & (n_addr < spec.n_addresses)
-        if fits.any():
-            d = int(np.argmax(fits))
-        else:
-            d = len(n_addr)
-            load = np.vstack([load, np.zeros((1, spec.n_columns), np.int8)])
-            n_addr, sign_of = np.append(n_addr, 0), np.append(sign_of, sign)
-        address = int(n_addr[d])
-        n_addr[d] += 1
-        row_in_driver = load[d, cols].astype(np.int64)
-        load[d, cols] += 1
-        if d < spec.n_drivers:  # beyond: only counted, for the error message
-            g = h * spec.n_rows + d * k + row_in_driver
-            weights[g, cols] = syn.code[members]
-            labels[g, cols] = address
-            row_sign[h * spec.n_rows + d * k: h * spec.n_rows + (d + 1) * k] = sign
-            groups[(int(sources[s]), h)] = [(int(r), address) for r in np.unique(g)]
-    return len(n_addr)
+def _place_synapses(e: dict, split: np.ndarray, mixed: np.ndarray, rows: np.ndarray,
+                    lay: RoutingLayout):
+    """Rows of every shared slot (excitatory first), each entry on the next free row of
+    its column and sign; host-only entries on their row. Returns the synapse arrays and
+    what each slot uses."""
+    weights = np.zeros((lay.n_hemispheres * lay.n_rows, lay.n_columns), np.uint8)
+    labels = np.zeros_like(weights)
+    row_sign = np.zeros(lay.n_hemispheres * lay.n_rows, np.int8)
+    shared = e["host_row"] < 0
+    inh = (e["sign"] < 0).astype(np.int64)
+    slot = _slot(e, lay)
+    row_of = e["host_row"].copy()
+    row_sign[row_of[~shared]] = e["sign"][~shared]
+    idx = np.flatnonzero(shared)
+    key = (slot[idx] * N_SIGNS + inh[idx]) * lay.n_columns + e["col"][idx]
+    order = np.lexsort((e["source"][idx], key))
+    rank = np.zeros(idx.size, np.int64)
+    rank[order] = _rank_within(key[order])
+    slots = []
+    for s in np.unique(slot[idx]):
+        h, rest = divmod(int(s), 2 * lay.buses_per_hemisphere)
+        b, half = divmod(rest, 2)
+        mine = slot[idx] == s
+        exc_rank, inh_rank = rank[mine & (inh[idx] == 0)], rank[mine & (inh[idx] == 1)]
+        n_exc = int(exc_rank.max() + 1) if exc_rank.size else 0
+        n_inh = int(inh_rank.max() + 1) if inh_rank.size else 0
+        slot_rows = _slot_rows(h, b, half, bool(split[b]), bool(mixed[h, b]), lay)
+        row_sign[slot_rows[:n_exc]] = 1
+        row_sign[slot_rows[n_exc:n_exc + n_inh]] = -1
+        row_of[idx[mine]] = slot_rows[rank[mine] + n_exc * inh[idx][mine]]
+        kind = ("shared, " + ("lower", "upper")[half] + " output") if split[b] else "shared"
+        slots.append(SlotUse(h, b, kind, int(rows[s]), n_exc, n_inh,
+                             int(np.unique(e["source"][idx][mine]).size), int(mine.sum())))
+    for h, b in zip(*np.nonzero(mixed)):
+        mine = ~shared & (e["hemi"] == h) & (e["bus"] == b)
+        if mine.any():
+            used = row_sign[np.unique(row_of[mine])]
+            n_rows = lay.drivers_per_bus // 2 * lay.rows_per_driver
+            slots.append(SlotUse(int(h), int(b), "host-only", n_rows,
+                                 int((used > 0).sum()), int((used < 0).sum()),
+                                 int(np.unique(e["source"][mine]).size), int(mine.sum())))
+    weights[row_of, e["col"]] = e["code"]
+    labels[row_of, e["col"]] = e["address"]
+    return weights, labels, row_sign, tuple(slots)
 
 
-def _check_drivers(drivers_used: list[int], spec: ChipSpec) -> None:
-    over = [(h, n) for h, n in enumerate(drivers_used) if n > spec.n_drivers]
-    if over:
-        text = "; ".join(f"hemisphere {h} needs {n} synapse drivers" for h, n in over)
-        raise RoutingError(
-            f"{text} but a hemisphere has {spec.n_drivers} (each feeding "
-            f"{spec.rows_per_driver} rows of one sign, up to {spec.n_addresses} sources with "
-            f"disjoint target columns): reduce the number of distinct sources (neurons and "
-            f"spike sources, each receptor and each spike-source delay counted once), or "
-            f"their fan-out into each hemisphere")
+def _listening(weights: np.ndarray, labels: np.ndarray, lay: RoutingLayout) -> np.ndarray:
+    """``[global row, address]``: whether any synapse of the row responds to it."""
+    out = np.zeros((weights.shape[0], lay.n_addresses), bool)
+    r, c = np.nonzero(weights)
+    out[r, labels[r, c]] = True
+    return out
 
 
-def _csr(owner: np.ndarray, n_owners: int, *columns):
-    """Sort ``columns`` by ``owner`` and return ``(ptr, *sorted columns)``."""
-    owner = np.asarray(owner, np.int64)
-    order = np.argsort(owner, kind="stable")
-    ptr = np.zeros(n_owners + 1, np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_owners), out=ptr[1:])
-    return (ptr, *(np.asarray(c)[order] for c in columns))
+def _needed(listening, row, address, event, bus) -> np.ndarray:
+    """Route entries worth delivering: rows where a synapse listens to the address, and
+    the first entry of each (event, bus), which stands for the bus event itself (the
+    hardware drives every accepting row; rows nobody listens on change nothing)."""
+    if row.size == 0:
+        return np.zeros(0, bool)
+    first = np.r_[True, (event[1:] != event[:-1]) | (bus[1:] != bus[:-1])]
+    return listening[row, address] | first
 
 
-def _event_routes(groups, disc: Discretised, placement: Placement,
-                  spec: ChipSpec) -> EventRoutes:
-    """On-chip routes: each source circuit -> (global row, address) per hemisphere."""
-    on_chip = [(s, g, a) for (s, _), targets in groups.items() for g, a in targets
-               if disc.sources.kind[s] == 0]
-    s, g, a = (np.array(x, np.int64) for x in zip(*on_chip)) if on_chip else ([], [], [])
-    circuit = placement.circuit[disc.sources.cell[np.asarray(s, np.int64)]]
-    ptr, row, addr = _csr(circuit, spec.n_circuits, g, a)
-    return EventRoutes(ptr, row.astype(np.int32), addr.astype(np.uint8))
+# ------------------------------------------------------------------------- configuration
+def _config(e: dict, split: np.ndarray, mixed: np.ndarray, lay: RoutingLayout) -> RoutingConfig:
+    """Labels, crossbar nodes and driver masks realising the routing."""
+    chip = e["kind"] == 0
+    circuits, first = np.unique(e["src_circuit"][chip], return_index=True)
+    configurable = e["address"][chip][first] | (1 << GATE_BIT)
+    full = (1 << lay.row_select_bits) - 1
+    mask = np.zeros((lay.n_hemispheres, lay.n_drivers), np.int64)
+    for h in range(lay.n_hemispheres):
+        for b in range(lay.buses_per_hemisphere):
+            k = np.arange(lay.drivers_per_bus)
+            shared = (1 << SPLIT_BIT if split[b] else 0) | (1 << HOST_ONLY_BIT if mixed[h, b] else 0)
+            mask[h, k * lay.buses_per_hemisphere + b] = np.where(mixed[h, b] & (k % 2 == 1),
+                                                                  full, shared)
+    config = default_routing(lay, 0, mask.ravel()).with_labels(circuits, configurable)
+    bus_bits = lay.label_bits - 3  # bits 11-13: seen by the crossbar only
+    for o in range(lay.n_event_outputs):
+        for h in range(lay.n_hemispheres):
+            config = config.with_node(o, h * lay.buses_per_hemisphere + o % lay.buses_per_hemisphere,
+                                      mask=1 << GATE_BIT, target=1 << GATE_BIT)
+    for j in range(lay.n_host_inputs):
+        for bus in range(lay.n_buses):
+            config = config.with_node(int(lay.host_input(j)), bus, mask=7 << bus_bits,
+                                      target=bus << bus_bits)
+    for g in range(lay.n_background_generators):
+        for bus in np.flatnonzero(lay.crossbar_nodes()[lay.background_input(g), :lay.n_buses]):
+            config = config.with_node(int(lay.background_input(g)), int(bus), enabled=False)
+    return config
 
 
-def _host_routes(groups, disc: Discretised, graph: NetworkGraph) -> HostRoutes:
-    """Host routes: each host cell -> (delay tick, global row, address)."""
-    host = [(s, g, a) for (s, _), targets in groups.items() for g, a in targets
-            if disc.sources.kind[s] == 1]
-    s, g, a = (np.array(x, np.int64) for x in zip(*host)) if host else ([], [], [])
-    s = np.asarray(s, np.int64)
-    ptr, delay, row, addr = _csr(disc.sources.cell[s], graph.n_cells(HOST),
-                                 disc.sources.delay_tick[s], g, a)
-    return HostRoutes(ptr, delay.astype(np.int64), row.astype(np.int32),
-                      addr.astype(np.uint8))
+def host_label(bus: int, row_select: int, address: int, lay: RoutingLayout) -> int:
+    """Full label of a host event: global PADI ``bus`` (crossbar bits), row select,
+    synapse address."""
+    return (int(address) | int(row_select) << lay.address_bits
+            | int(bus) << (lay.label_bits - 3))
+
+
+def _host_routes(e: dict, config: RoutingConfig, disc: Discretised, graph: NetworkGraph,
+                 lay: RoutingLayout, listening: np.ndarray) -> HostRoutes:
+    """Each host cell's events: one label per (virtual source, hemisphere), resolved
+    through the crossbar and drivers; delays per virtual source."""
+    host = np.flatnonzero(e["kind"] == 1)
+    n_host = graph.n_cells(HOST)
+    if host.size == 0:
+        z = np.zeros(0, np.int64)
+        return HostRoutes(np.zeros(n_host + 1, np.int64), z, z.astype(np.int32),
+                          z.astype(np.uint8), z.astype(np.int8), z)
+    _, first = np.unique(np.stack([e["source"][host], e["hemi"][host]]), axis=1,
+                         return_index=True)
+    pick = host[first]
+    vs = e["source"][pick]
+    bus = e["hemi"][pick] * lay.buses_per_hemisphere + e["bus"][pick]
+    labels = np.array([host_label(b, r, a, lay) for b, r, a in
+                       zip(bus, e["row_select"][pick], e["address"][pick])], np.int64)
+    cell = disc.sources.cell[vs]
+    events = resolve_inputs(config, np.arange(vs.size), labels,
+                            lay.host_input(cell % lay.n_host_inputs))
+    keep = _needed(listening, events.row, events.address, events.group, events.bus)
+    group, row, addr, bus = (events.group[keep], events.row[keep], events.address[keep],
+                             events.bus[keep])
+    ptr = np.zeros(n_host + 1, np.int64)
+    owner = cell[group]
+    order = np.lexsort((group, owner))
+    np.cumsum(np.bincount(owner, minlength=n_host), out=ptr[1:])
+    return HostRoutes(ptr, disc.sources.delay_tick[vs][group][order], row[order],
+                      addr[order], bus[order], group[order])

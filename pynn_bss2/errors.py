@@ -44,3 +44,16 @@ class MappingWarning(UserWarning):
 
 class ModelNotAvailableError(BSS2Error, pynn_errors.NoModelAvailableError, AttributeError):
     """A PyNN model exists but the chip cannot realise it (``hasattr`` is False)."""
+
+
+class AddressError(RoutingError):
+    """More sources need one PADI bus than it has synapse addresses."""
+
+
+class RowError(RoutingError):
+    """A neuron needs more synapse rows (of one bus, or in all) than there are."""
+
+
+class CalibrationError(MappingError):
+    """A circuit cannot be calibrated to a requested parameter: no CapMem code of it
+    reaches the target."""

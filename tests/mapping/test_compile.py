@@ -57,7 +57,11 @@ def test_full_chip_network_compiles_and_validates():
                                 "synapse rows": (512, 512), "synapses": (131072, 131072),
                                 "virtual sources": (256, 256 * 64)}
     assert np.all(config.synapses.weights > 0) and np.all(config.synapses.row_sign == 1)
-    assert config.host.ptr.tolist() == list(range(0, 513, 2))   # one row per hemisphere
+    host = config.host   # each cell's spike: one bus event per hemisphere
+    for c in range(256):
+        part = slice(host.ptr[c], host.ptr[c + 1])
+        assert np.unique(host.event[part]).size == 2
+        assert set((host.row[part] // 256).tolist()) == {0, 1}
     assert config.routes.ptr.tolist() == [0] * 513
     (stats,) = report.projections
     assert stats.n_connections == 131072 and stats.n_lost == 0
@@ -160,7 +164,8 @@ def test_validate_lists_every_violation_at_once():
                                       [edge("p", 0, 1, [0, 1], [0, 1], 1.0)]), SPEC)
     syn = config.synapses
     weights, labels, sign = syn.weights.copy(), syn.labels.copy(), syn.row_sign.copy()
-    weights[5, 5], labels[6, 6], sign[0] = 64, 64, 0   # rows 0 and 5 now unsigned
+    used, free = int(np.flatnonzero(sign)[0]), int(np.flatnonzero(sign == 0)[0])
+    weights[free, 5], labels[6, 6], sign[used] = 64, 64, 0   # two rows now unsigned
     bad = dataclasses.replace(config, synapses=dataclasses.replace(
         syn, weights=weights, labels=labels, row_sign=sign),
         placement=Placement(np.array([0, 0])))

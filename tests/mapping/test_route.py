@@ -1,85 +1,95 @@
-"""route_first_fit: synapse drivers, rows, address labels, on-chip and host routes."""
+"""route: sources through the crossbar, PADI buses and drivers onto rows and labels.
+
+Every test checks the result against the routing fabric itself: the configuration is
+resolved independently (``cython_core.routing``) and the connectivity it realises must
+be exactly the one asked for, nothing missing and nothing extra.
+"""
+import dataclasses
 import re
 
 import numpy as np
 import pytest
 
 from helpers import all_to_all, edge, graph, neurons, sources
-from pynn_bss2.errors import MappingError, RoutingError
+from pynn_bss2.cython_core.routing import resolve_inputs, resolve_routes
+from pynn_bss2.errors import AddressError, MappingError, RoutingError, RowError
 from pynn_bss2.mapping.chip_spec import ChipSpec
-from pynn_bss2.mapping.discretize import discretize
-from pynn_bss2.mapping.place import place_in_order
-from pynn_bss2.mapping.route import route_first_fit
+from pynn_bss2.mapping.discretize import Synapses, discretize
+from pynn_bss2.mapping.place import Placement, place_in_order
+from pynn_bss2.mapping.route import host_label, route
 
 SPEC = ChipSpec()
-K = SPEC.rows_per_driver          # rows fed by one driver (2)
 
 
-def _route(g, spec=SPEC):
-    disc = discretize(g, spec)
-    placement = place_in_order(g, spec)
-    return disc, placement, route_first_fit(g, disc, placement, spec)
+def _route(g, placement=None, disc=None):
+    disc = disc or discretize(g, SPEC)
+    placement = placement or place_in_order(g, SPEC)
+    return disc, placement, route(g, disc, placement, SPEC)
 
 
-def _driver(row):
-    """(hemisphere, driver) of a global row."""
-    return row // SPEC.n_rows, (row % SPEC.n_rows) // K
+def _delivered(arrays, rows, addresses):
+    """(global row, column) -> code of every synapse the (row, address) pairs reach."""
+    hits = {}
+    for g, a in zip(rows.tolist(), addresses.tolist()):
+        for c in np.flatnonzero((arrays.labels[g] == a) & (arrays.weights[g] > 0)):
+            hits[g, int(c)] = int(arrays.weights[g, c])
+    return hits
 
 
-def _events(disc, placement, routing, s):
-    """(row, address) of every event of virtual source ``s``, read from the routes."""
-    cell = int(disc.sources.cell[s])
-    if disc.sources.kind[s] == 0:
-        r, c = routing.routes, int(placement.circuit[cell])
-        rows, addr = r.row[r.ptr[c]:r.ptr[c + 1]], r.address[r.ptr[c]:r.ptr[c + 1]]
-    else:
-        h = routing.host
-        sl = slice(h.ptr[cell], h.ptr[cell + 1])
-        same = h.delay_tick[sl] == disc.sources.delay_tick[s]
-        rows, addr = h.row[sl][same], h.address[sl][same]
-    mine = routing.synapses.row_sign[rows] == disc.sources.sign[s]
-    return [(int(g), int(a)) for g, a in zip(rows[mine], addr[mine])]
+def _realised(disc, placement, routing):
+    """(virtual source, target neuron) -> summed code, resolved through the fabric.
+
+    On-chip neurons: every event the configuration lets their labels make (not the
+    pruned table); spike sources: the events of their host routes. A hit belongs to the
+    virtual source of that cell (and delay) whose sign is the row's. Also returns the
+    circuits that send events without being a source."""
+    arrays, src = routing.synapses, disc.sources
+    neuron_of = {int(c): n for n, c in enumerate(placement.circuit)}
+    vs_of = {(int(k), int(c), int(d), int(s)): v for v, (k, c, d, s) in
+             enumerate(zip(src.kind, src.cell, src.delay_tick, src.sign))}
+    full, host = resolve_routes(routing.config), routing.host
+    got, senders = {}, set()
+    for kind, cell, delay in sorted({(int(k), int(c), int(d)) for k, c, d in
+                                     zip(src.kind, src.cell, src.delay_tick)}):
+        if kind == 0:
+            c = int(placement.circuit[cell])
+            senders.add(c)
+            part = slice(full.ptr[c], full.ptr[c + 1])
+            hits = _delivered(arrays, full.row[part], full.address[part])
+        else:
+            part = slice(host.ptr[cell], host.ptr[cell + 1])
+            mine = host.delay_tick[part] == delay
+            hits = _delivered(arrays, host.row[part][mine], host.address[part][mine])
+        for (g, c), code in hits.items():
+            v = vs_of[kind, cell, delay, int(arrays.row_sign[g])]   # KeyError: wrong sign
+            key = (v, neuron_of[(g // 256) * 256 + c])
+            got[key] = got.get(key, 0) + code
+    strays = [c for c in range(512) if c not in senders and full.ptr[c + 1] > full.ptr[c]]
+    return got, strays
 
 
 def _check(disc, placement, routing):
-    """Every invariant of a routing result."""
-    syn, arrays = disc.synapses, routing.synapses
-    assert arrays.weights.shape == arrays.labels.shape == (512, 256)
-    assert arrays.row_sign.shape == (512,) and arrays.n_rows == 256
-    circuit = placement.circuit[syn.target]
-    hemi, col = circuit // 256, circuit % 256
-    owner = {}                                   # (hemisphere, driver, address) -> source
-    for s in np.unique(syn.source):
-        events, mine = _events(disc, placement, routing, s), syn.source == s
-        for h in set(hemi[mine].tolist()):
-            here = [(g, a) for g, a in events if g // 256 == h]
-            # one driver per hemisphere, one address, each event row carrying synapses
-            assert len({_driver(g) for g, _ in here}) == 1 and len({a for _, a in here}) == 1
-            assert len({g for g, _ in here}) == len(here) <= K
-            address = here[0][1]
-            assert owner.setdefault(_driver(here[0][0]) + (address,), s) == s
-            rows = [g for g, _ in here]
-            targets = np.flatnonzero(mine & (hemi == h))
-            hits = [(g, c) for c in col[targets] for g in rows
-                    if arrays.labels[g, c] == address and arrays.weights[g, c] > 0]
-            assert sorted(c for _, c in hits) == sorted(col[targets].tolist())  # exactly one
-            for (g, c), t in zip(sorted(hits, key=lambda x: x[1]),
-                                 targets[np.argsort(col[targets])]):
-                assert arrays.weights[g, c] == syn.code[t]
-            assert {g for g, _ in hits} == set(rows)
-            assert all(arrays.row_sign[g] == disc.sources.sign[s] for g in rows)
-        assert {g // 256 for g, _ in events} == set(hemi[mine].tolist())
-    assert np.count_nonzero(arrays.weights) == len(syn.code)   # no shared (row, column)
+    """The fabric realises exactly the requested synapses; the emulator's pruned route
+    tables deliver the same; every event of a circuit goes over its own bus."""
+    got, strays = _realised(disc, placement, routing)
+    want = {}
+    for s, t, code in zip(disc.synapses.source, disc.synapses.target, disc.synapses.code):
+        want[int(s), int(t)] = want.get((int(s), int(t)), 0) + int(code)
+    assert got == want
+    assert strays == []
+    r = routing.routes
+    for c in range(512):
+        part = slice(r.ptr[c], r.ptr[c + 1])
+        if part.start < part.stop:
+            out = (c % 256) // 32
+            assert set(r.bus[part].tolist()) <= {out % 4, 4 + out % 4}
+    pruned = _delivered(routing.synapses, r.row, r.address)
+    full = resolve_routes(routing.config)
+    assert pruned == _delivered(routing.synapses, full.row, full.address)
+    arrays = routing.synapses
     used = arrays.weights.any(axis=1)
-    assert np.all(arrays.row_sign[used] != 0)
-    assert np.all(arrays.row_sign[0::2] == arrays.row_sign[1::2])  # a driver has one sign
-    assert int(arrays.labels.max(initial=0)) < 64
-    events = list(zip(routing.routes.row.tolist(), routing.routes.address.tolist()))
-    events += list(zip(routing.host.row.tolist(), routing.host.address.tolist()))
-    assert len(set(events)) == len(events) and all(a < 64 for _, a in events)
-    for h in range(2):
-        drivers = {_driver(g) for g, _ in events if g // 256 == h}
-        assert len(drivers) == routing.drivers_used[h]
+    assert np.all(arrays.row_sign[used] != 0) and int(arrays.labels.max(initial=0)) < 64
+    return got
 
 
 def _mixed(seed=1):
@@ -98,78 +108,65 @@ def _mixed(seed=1):
                   neurons("b", n_b)], projections)
 
 
-def test_mixed_network_satisfies_every_invariant():
+def test_mixed_network_is_realised_exactly():
     disc, placement, routing = _route(_mixed())
     _check(disc, placement, routing)
     assert routing.drivers_used[0] > 0 and routing.drivers_used[1] > 0
     assert len(routing.routes.ptr) == 513 and len(routing.host.ptr) == 51
     assert routing.routes.row.dtype == np.int32 and routing.routes.address.dtype == np.uint8
     assert routing.host.delay_tick.dtype == np.int64
+    assert "host-only" in {s.drivers for s in routing.slots}
 
 
-def test_first_fit_largest_fanout_first_closed_form():
-    # A -> columns 0,1,2 ; B -> column 0 ; C -> column 3 (all excitatory, one driver)
-    g = graph([sources("in", 3), neurons("n", 4)],
-              [edge("p", 0, 1, [1, 0, 0, 0, 2], [0, 0, 1, 2, 3], 1.0)])
+def test_routing_is_deterministic():
+    a, b = _route(_mixed())[2], _route(_mixed())[2]
+    np.testing.assert_array_equal(a.synapses.weights, b.synapses.weights)
+    np.testing.assert_array_equal(a.synapses.labels, b.synapses.labels)
+    np.testing.assert_array_equal(a.config.label, b.config.label)
+
+
+def test_non_source_neurons_are_gated_off_at_the_crossbar():
+    # neuron 0 projects, neuron 1 (same event output) does not: only 0 sends events
+    g = graph([neurons("n", 3)], [edge("p", 0, 0, [0], [2], 1.0)])
     disc, placement, routing = _route(g)
     _check(disc, placement, routing)
-    arrays, host = routing.synapses, routing.host
-    assert routing.drivers_used == (1, 0)
-    assert host.ptr.tolist() == [0, 1, 2, 3]
-    # A first: row 0, address 0; B: column 0 taken on row 0 -> row 1, address 1; C: row 0
-    assert list(zip(host.row.tolist(), host.address.tolist())) == [(0, 0), (1, 1), (0, 2)]
-    np.testing.assert_array_equal(arrays.weights[0, :4], [63, 63, 63, 63])
-    np.testing.assert_array_equal(arrays.labels[0, :4], [0, 0, 0, 2])
-    np.testing.assert_array_equal(arrays.weights[1, :4], [63, 0, 0, 0])
-    assert arrays.labels[1, 0] == 1
-    assert arrays.row_sign[:3].tolist() == [1, 1, 0]
-    assert host.delay_tick.tolist() == [125] * 3
+    full = resolve_routes(routing.config)
+    assert full.ptr[1] > 0 and full.ptr[2] == full.ptr[1]
+    assert routing.config.label[0] & (1 << 7) and not routing.config.label[1] & (1 << 7)
 
 
-def test_a_driver_serves_at_most_64_addresses():
-    # 65 sources, each onto its own column: they share a driver until the labels run out
-    g = graph([sources("in", 65), neurons("n", 65)],
-              [edge("p", 0, 1, np.arange(65), np.arange(65), 1.0)])
-    disc, placement, routing = _route(g)
+def test_a_neurons_events_reach_only_its_bus_in_both_hemispheres():
+    # a neuron in column 40 (event output 1) onto neurons in both hemispheres: bus 1
+    place = Placement(np.array([40, 3, 300]))
+    g = graph([neurons("n", 3)], [edge("p", 0, 0, [0, 0], [1, 2], 1.0)])
+    disc, placement, routing = _route(g, place)
     _check(disc, placement, routing)
-    assert routing.drivers_used == (2, 0)
-    np.testing.assert_array_equal(routing.synapses.labels[0, :64], np.arange(64))
-    assert routing.synapses.weights[K, 64] == 63 and routing.synapses.labels[K, 64] == 0
-    assert np.count_nonzero(routing.synapses.weights[0]) == 64
+    r = routing.routes
+    assert set(r.bus[r.ptr[40]:r.ptr[41]].tolist()) == {1, 5}
+    rows = r.row[r.ptr[40]:r.ptr[41]]
+    assert set(((rows % 256) // 2 % 4).tolist()) == {1}   # drivers 4k + 1: bus 1
 
 
-def test_a_source_may_use_both_rows_of_its_driver():
-    # A -> columns 0, 1; B -> column 0 and 2: B takes row 1 in column 0, row 0 in column 2
-    g = graph([sources("in", 2), neurons("n", 3)],
-              [edge("p", 0, 1, [0, 0, 1, 1], [0, 1, 0, 2], [1.0, 1.0, 1.0, 0.5])])
-    disc, placement, routing = _route(g)
-    _check(disc, placement, routing)
-    host = routing.host
-    assert routing.drivers_used == (1, 0) and host.ptr.tolist() == [0, 1, 3]
-    assert sorted(zip(host.row[1:].tolist(), host.address[1:].tolist())) == [(0, 1), (1, 1)]
-    assert routing.synapses.weights[1, 0] == 63 and routing.synapses.weights[0, 2] == 63
+def test_parallel_synapses_realise_codes_above_63():
+    g = graph([sources("in", 2), neurons("n", 2)], [edge("p", 0, 1, [0, 1], [0, 1], 1.0)])
+    disc = discretize(g, SPEC)
+    big = Synapses(disc.synapses.source, disc.synapses.target, np.array([150, 63], np.uint8))
+    disc = dataclasses.replace(disc, synapses=big)
+    _, placement, routing = _route(g, disc=disc)
+    got = _check(disc, placement, routing)
+    assert sorted(got.values()) == [63, 150]
+    column0 = routing.synapses.weights[:, 0]
+    assert sorted(column0[column0 > 0].tolist()) == [50, 50, 50]   # ceil(150 / 63) rows
 
 
-def test_signs_get_separate_drivers():
-    # one source onto one neuron both ways, and a recurrent neuron with both signs
+def test_signs_get_their_own_rows():
     g = graph([sources("in", 1), neurons("n", 2)],
               [edge("e", 0, 1, [0], [0], 1.0, sign=1), edge("i", 0, 1, [0], [0], 0.5, sign=-1),
                edge("r+", 1, 1, [0], [1], 1.0, sign=1), edge("r-", 1, 1, [0], [1], 1.0, sign=-1)])
     disc, placement, routing = _route(g)
     _check(disc, placement, routing)
-    assert routing.drivers_used == (2, 0)
-    assert sorted(routing.synapses.row_sign[:2 * K].tolist()) == [-1] * K + [1] * K
-    assert len(routing.host.row) == 2 and routing.routes.ptr[1] - routing.routes.ptr[0] == 2
-
-
-def test_source_onto_both_hemispheres_gets_one_event_each():
-    g = graph([sources("in", 1), neurons("n", 512)],
-              [edge("p", 0, 1, [0, 0], [3, 300], 1.0)])
-    disc, placement, routing = _route(g)
-    _check(disc, placement, routing)
-    assert routing.drivers_used == (1, 1)
-    assert sorted(routing.host.row.tolist()) == [0, 256]
-    assert routing.synapses.weights[256, 44] == 63
+    assert sorted(routing.synapses.row_sign[routing.synapses.weights.any(axis=1)].tolist()) \
+        == [-1, -1, 1, 1]
 
 
 def test_each_host_delay_is_its_own_event():
@@ -177,15 +174,16 @@ def test_each_host_delay_is_its_own_event():
               [edge("p", 0, 1, [1, 1, 1], [0, 1, 1], 1.0, delay=[1.0, 1.0, 2.0])])
     disc, placement, routing = _route(g)
     _check(disc, placement, routing)
-    assert routing.host.ptr.tolist() == [0, 0, 2]
-    assert sorted(routing.host.delay_tick.tolist()) == [125, 250]
+    host = routing.host
+    assert host.ptr[1] == 0 and np.unique(host.event).size == 2
+    assert sorted(set(host.delay_tick.tolist())) == [125, 250]
 
 
 def test_lost_weights_are_not_routed():
     g = graph([sources("in", 2), neurons("n", 1)],
               [edge("p", 0, 1, [0, 1], [0, 0], [1.0, 0.001])])
     disc, placement, routing = _route(g)
-    assert routing.host.ptr.tolist() == [0, 1, 1]
+    assert routing.host.ptr[2] == routing.host.ptr[1]
     assert np.count_nonzero(routing.synapses.weights) == 1
 
 
@@ -206,66 +204,102 @@ def test_a_hemisphere_can_use_all_256_rows():
     assert np.all(routing.synapses.weights[:256])
 
 
-def test_more_than_256_sources_onto_a_neuron_raises():
+def test_private_spike_sources_use_host_only_drivers():
+    # 600 spike sources, two private ones per neuron: far more than 4 buses x 64
+    # addresses; host-only drivers (one address space each) take them
+    g = graph([sources("in", 600), neurons("n", 300)],
+              [edge("p", 0, 1, np.arange(600), np.arange(600) // 2, 1.0)])
+    disc, placement, routing = _route(g)
+    _check(disc, placement, routing)
+    host_only = [s for s in routing.slots if s.drivers == "host-only"]
+    assert sum(s.addresses for s in host_only) == 600
+    lay = routing.config.layout
+    odd = np.arange(1, 32, 2)
+    for h, b in {(s.hemisphere, s.bus) for s in host_only}:
+        masks = routing.config.driver_mask[h * 128 + odd * 4 + b]
+        assert np.all(masks == (1 << lay.row_select_bits) - 1)
+
+
+def test_more_than_64_neurons_on_one_bus_split_it():
+    # 128 source neurons on event outputs 0 and 4 (both bus 0), each onto one target
+    circuits = np.r_[np.arange(32), np.arange(128, 160), 256 + np.arange(32),
+                     256 + np.arange(128, 160), [100, 101]]
+    g = graph([neurons("src", 128), neurons("dst", 2)],
+              [edge("p", 0, 1, np.arange(128), np.arange(128) % 2, 1.0)])
+    place = Placement(circuits.astype(np.int64))
+    disc, placement, routing = _route(g, place)
+    _check(disc, placement, routing)
+    masks = routing.config.driver_mask[np.arange(0, 128, 4)]   # bus 0, hemisphere 0
+    assert np.all(masks == 1 << 4)
+    assert {s.drivers for s in routing.slots if s.bus == 0} == \
+        {"shared, lower output", "shared, upper output"}
+
+
+def test_more_than_256_sources_onto_a_neuron_raise():
     g = graph([neurons("a", 3), sources("in", 300), neurons("b", 10)],
               [edge("p", 1, 2, np.arange(257), 5, 1.0)])
-    expected = ("Neuron 5 of 'b' receives from 257 distinct sources (counting each "
-                "receptor, and each delay of a spike source, once) but a circuit has 256 "
-                "synapse rows; lower its fan-in to 256 or fewer")
-    with pytest.raises(RoutingError, match=re.escape(expected)):
+    expected = ("neuron 5 of 'b' receives from 257 distinct sources (counting each "
+                "receptor, each delay of a spike source, and each further synapse of a "
+                "weight above 63, once) but a circuit has 256 synapse rows; lower its "
+                "fan-in to 256 or fewer")
+    with pytest.raises(RowError, match=re.escape(expected)):
         _route(g)
 
 
 def test_fan_in_counts_each_receptor_and_host_delay():
-    # 200 sources excitatory, 30 of them also inhibitory, 27 also with a second delay
     pre = np.concatenate([np.arange(200), np.arange(30), np.arange(27)])
     g = graph([sources("in", 200), neurons("n", 1)],
               [edge("p", 0, 1, pre, 0, 1.0, delay=np.r_[np.ones(230), 2 * np.ones(27)],
                     sign=np.r_[np.ones(200), -np.ones(30), np.ones(27)])])
-    with pytest.raises(RoutingError, match=r"Neuron 0 of 'n' receives from 257 distinct"):
+    with pytest.raises(RowError, match=r"neuron 0 of 'n' receives from 257 distinct"):
         _route(g)
     ok = graph(g.populations, [edge("p", 0, 1, pre[:256], 0, 1.0,
                                     sign=np.r_[np.ones(200), -np.ones(56)])])
     _check(*_route(ok))
 
 
-def _over(n_exc, n_inh, both):
-    """n_exc sources excitatory onto neuron 0, n_inh inhibitory onto neuron 1 (and the
-    same onto neurons 256, 257 when ``both``): each needs its own driver row."""
-    post_e, post_i = [0], [1]
-    if both:
-        post_e, post_i = [0, 256], [1, 257]
-    pre_e = np.repeat(np.arange(n_exc), len(post_e))
-    pre_i = np.repeat(np.arange(n_exc, n_exc + n_inh), len(post_i))
-    return graph([sources("in", n_exc + n_inh), neurons("n", 512 if both else 2)],
-                 [edge("e", 0, 1, pre_e, np.tile(post_e, n_exc), 1.0, sign=1),
-                  edge("i", 0, 1, pre_i, np.tile(post_i, n_inh), 1.0, sign=-1)])
+def test_a_bus_over_its_rows_names_bus_neuron_and_hint():
+    # 65 neurons on bus 0 (event outputs 0 and 4) all onto one target: the bus splits
+    # and its lower half (32 rows) cannot take the 64 of event output 0
+    circuits = np.r_[np.arange(32), 256 + np.arange(32), [128], [200]]
+    g = graph([neurons("src", 65), neurons("dst", 1)],
+              [edge("p", 0, 1, np.arange(65), 0, 1.0)])
+    with pytest.raises(RowError, match=re.escape(
+            "PADI bus 0 of hemisphere 0 (its lower event output) needs 64 synapse rows "
+            "(64 excitatory + 0 inhibitory: the largest in-degrees of one neuron from this "
+            "bus; neuron 0 of 'dst' receives 64) but its drivers have 32. The neurons "
+            "sending over bus 0 are those in columns 32 i .. 32 i + 31 with i mod 4 = 0")):
+        _route(g, Placement(circuits.astype(np.int64)))
+    fine = Placement(np.r_[np.arange(65), [200]].astype(np.int64))  # spread over buses
+    _check(*_route(g, fine))
 
 
-def test_a_hemisphere_needing_more_than_128_drivers_raises():
-    # 200 excitatory rows (100 drivers) and 100 inhibitory rows (50 drivers)
-    with pytest.raises(RoutingError, match=re.escape(
-            "hemisphere 0 needs 150 synapse drivers but a hemisphere has 128 (each feeding "
-            "2 rows of one sign, up to 64 sources with disjoint target columns)")):
-        _route(_over(200, 100, both=False))
-    _check(*_route(_over(200, 56, both=False)))     # 100 + 28 drivers fit exactly
+def test_host_sources_beyond_every_address_raise():
+    # every bus of hemisphere 0 carries 33 neurons onto neuron 'dst' 0 (so no driver can
+    # be host-only) and 31 addresses are left per bus: the 125th spike source fails
+    chip = np.concatenate([np.r_[32 * b + np.arange(32), 256 + 32 * b] for b in range(4)])
+    circuits = np.r_[chip, 200 + np.arange(3)]
+    g = graph([neurons("src", 132), neurons("dst", 3), sources("in", 125)],
+              [edge("r", 0, 1, np.arange(132), 0, 1.0),
+               edge("p", 2, 1, np.arange(125), np.arange(125) % 2 + 1, 1.0)])
+    with pytest.raises(AddressError, match=re.escape(
+            "finds no free synapse address in hemisphere 0: its 4 PADI buses have 64 "
+            "addresses each")):
+        _route(g, Placement(circuits.astype(np.int64)))
+    fewer = graph(g.populations[:2] + (sources("in", 124),),
+                  [g.projections[0], edge("p", 2, 1, np.arange(124), np.arange(124) % 2 + 1,
+                                          1.0)])
+    _check(*_route(fewer, Placement(circuits.astype(np.int64))))
 
 
-def test_driver_error_lists_every_hemisphere_over_the_limit():
-    with pytest.raises(MappingError, match=re.escape(
-            "hemisphere 0 needs 150 synapse drivers; hemisphere 1 needs 150 synapse drivers "
-            "but a hemisphere has 128")):
-        _route(_over(200, 100, both=True))
+def test_errors_are_mapping_and_value_errors():
+    assert issubclass(RowError, RoutingError) and issubclass(AddressError, RoutingError)
+    assert issubclass(RoutingError, MappingError) and issubclass(MappingError, ValueError)
 
 
-def test_routing_is_deterministic():
-    a, b = _route(_mixed(seed=3))[2], _route(_mixed(seed=3))[2]
-    for x, y in [(a.synapses.weights, b.synapses.weights),
-                 (a.synapses.labels, b.synapses.labels),
-                 (a.synapses.row_sign, b.synapses.row_sign), (a.routes.ptr, b.routes.ptr),
-                 (a.routes.row, b.routes.row), (a.routes.address, b.routes.address),
-                 (a.host.ptr, b.host.ptr), (a.host.row, b.host.row),
-                 (a.host.address, b.host.address), (a.host.delay_tick, b.host.delay_tick)]:
-        np.testing.assert_array_equal(x, y)
-        assert x.dtype == y.dtype
-    assert a.drivers_used == b.drivers_used
+def test_host_label_layout():
+    lay = route.__globals__["RoutingLayout"].from_spec(SPEC)
+    label = host_label(5, 3, 17, lay)
+    assert label == 17 | 3 << 6 | 5 << 11
+    events = resolve_inputs(_route(_mixed())[2].config, [0], [label], lay.host_input(0))
+    assert set(events.bus.tolist()) <= {5}
