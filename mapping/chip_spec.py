@@ -195,6 +195,27 @@ class ChipSpec:
     Calibration and variation); parameters not listed keep 0.5 (assumed)."""
     calibration_residual_default: float = 0.5
     """Residual fraction of parameters the published bounds do not name (assumed)."""
+    capmem_voltage_range_v: tuple[float, float] = (0.0, 1.2)
+    """Nominal output of a CapMem voltage cell (v_leak, v_reset, v_threshold) at code 0
+    and at ``capmem_max``, linear in the code in between (assumed: the voltage domain;
+    chip.md: Neurons names the cells, not their transfer)."""
+    capmem_tau_mem_range_us: tuple[float, float] = (0.05, 1500.0)
+    """Nominal membrane time constant at code 0 and at ``capmem_max``, geometric in
+    between, as a bias current sets it (assumed: the calibratable 0.5-60 us widened so
+    that every circuit of an uncalibrated chip reaches it)."""
+    capmem_tau_syn_range_us: tuple[float, float] = (0.03, 1000.0)
+    """Nominal synaptic time constant (each receptor) at code 0 and at ``capmem_max``,
+    geometric in between (assumed: the calibratable 0.3-30 us widened likewise)."""
+    capmem_gain_range: tuple[float, float] = (0.001, 100.0)
+    """Nominal synaptic gain per weight LSB (nA, or nS in conductance mode) at code 0
+    and at ``capmem_max``, geometric in between: the quadrant's synapse DAC bias times
+    the neuron's input bias (assumed)."""
+    calibration_sample_count: int = 8
+    """CADC samples the calibration averages per settled-voltage measurement
+    (assumed; calix reads each channel several times)."""
+    calibration_psp_repeats: int = 3
+    """Synaptic events whose PSPs the calibration averages per amplitude measurement
+    (assumed)."""
     membrane_noise_v: float = 0.002
     """Trial-to-trial membrane noise: stationary std of an Ornstein-Uhlenbeck process
     with the membrane time constant, in V (assumed; chip.md: Readouts gives 1.2 CADC
