@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -10,7 +11,8 @@ from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays
 from .chip_spec import ChipSpec
 from .discretize import Discretised, ProjectionStats, VoltageMap
 from .place import Placement
-from .route import HostRoutes, Routing
+from .graph import NEURON, NetworkGraph
+from .route import HostRoutes, Routing, SlotUse
 
 
 @dataclass(frozen=True)
@@ -32,13 +34,17 @@ class ChipConfig:
 class MappingReport:
     """What the compiler used and what it had to change.
 
-    ``resources`` maps a resource name to ``(used, available)``.
+    ``resources`` maps a resource name to ``(used, available)``; ``buses`` lists what
+    each group of synapse drivers on a PADI bus holds (:class:`~.route.SlotUse`).
+    ``plot(path)`` draws the placement and the synapse arrays' use.
     """
 
     resources: dict
     voltage_map: VoltageMap
     latency_ms: tuple[float, float]  # realised on-chip delay range, biological ms
     projections: tuple[ProjectionStats, ...]
+    buses: tuple[SlotUse, ...] = ()
+    _picture: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     def as_dict(self) -> dict:
         """The report as plain Python types (strict JSON: a missing value is None)."""
@@ -47,7 +53,22 @@ class MappingReport:
             "voltage_map": asdict(self.voltage_map),
             "on_chip_delay_ms": list(self.latency_ms),
             "projections": [asdict(p) for p in self.projections],
+            "buses": [asdict(b) for b in self.buses],
         })
+
+    def plot(self, path, title: str | None = None):
+        """Save a picture of the placement (populations on circuits) and of the synapse
+        arrays' rows and synapses in use; the format follows the file name (PNG when it
+        has none). Needs matplotlib (``pip install 'pynn_bss2[plot]'``).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from .report_plot import placement_figure
+        spec, circuit, labels, sizes, weights, row_sign = self._picture
+        return placement_figure(spec, circuit, labels, sizes, weights, row_sign, path,
+                                title=title)
 
     def __str__(self) -> str:
         lines = ["Mapping report", "  resources (used / available):"]
@@ -56,6 +77,13 @@ class MappingReport:
         vm = self.voltage_map
         lines.append(f"  voltage map: V_chip = {vm.offset_v:.4f} V + {vm.slope_v_per_mv:.5f} V/mV"
                      " * V_model")
+        if self.buses:
+            lines.append("  PADI buses (hemisphere/bus, drivers: rows exc + inh of rows, "
+                         "sources, synapses):")
+            for b in self.buses:
+                lines.append(f"    {b.hemisphere}/{b.bus} {b.drivers:<21} {b.rows_exc:>3} + "
+                             f"{b.rows_inh:<3} of {b.rows:<3} {b.addresses:>5} sources "
+                             f"{b.synapses:>7} synapses")
         lines.append("  projections:")
         for p in self.projections:
             delay = _delay_text(p, self.latency_ms)
@@ -115,17 +143,30 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
 
 
 def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
-                 routing: Routing, dt_ms: float) -> MappingReport:
-    """Resource use and per-projection discretisation figures."""
+                 routing: Routing, graph: NetworkGraph) -> MappingReport:
+    """Resource use, what each bus holds and per-projection discretisation figures."""
     syn = config.synapses
+    lay = routing.config.layout
+    used_rows = syn.row_sign != 0
+    bus_of_row = ((np.arange(spec.n_global_rows) // spec.n_rows) * spec.buses_per_hemisphere
+                  + (np.arange(spec.n_global_rows) % spec.n_rows) // spec.rows_per_driver
+                  % spec.buses_per_hemisphere)
+    outputs = np.unique(lay.event_output(np.flatnonzero(np.diff(config.routes.ptr))))
+    host_only = sum(s.rows // spec.rows_per_driver for s in routing.slots
+                    if s.drivers == "host-only")
     resources = {
         "neuron circuits": (int(len(config.placement.circuit)), spec.n_circuits),
         "synapse drivers": (int(sum(routing.drivers_used)), spec.n_global_drivers),
-        "synapse rows": (int(np.count_nonzero(syn.weights.any(axis=1))), spec.n_global_rows),
+        "synapse rows": (int(np.count_nonzero(used_rows)), spec.n_global_rows),
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
-        # one address per source on each driver (its two rows share the addresses)
-        "virtual sources": (int(len(disc.sources.kind)), spec.n_global_drivers * spec.n_addresses),
+        "PADI buses": (int(np.unique(bus_of_row[used_rows]).size), lay.n_buses),
+        "host-only drivers": (int(host_only), spec.n_global_drivers // 2),
+        "event outputs": (int(outputs.size), spec.n_event_outputs),
+        "chips": (1, 1),
     }
     latency_ms = float(spec.hw_us_to_bio_ms(config.latency_us))
-    return MappingReport(resources, config.voltage_map, (latency_ms, latency_ms + dt_ms),
-                         disc.projections)
+    neurons = graph.indices_of(NEURON)
+    picture = (spec, config.placement.circuit, [graph.populations[i].label for i in neurons],
+               [graph.populations[i].size for i in neurons], syn.weights, syn.row_sign)
+    return MappingReport(resources, config.voltage_map, (latency_ms, latency_ms + graph.dt_ms),
+                         disc.projections, routing.slots, picture)

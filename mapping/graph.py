@@ -31,13 +31,15 @@ class PopulationNode:
     """A group of cells: neurons emulated on circuits, or sources played by the host.
 
     ``params`` maps each name of :data:`LIF_PARAMETERS` to one float per cell
-    (neurons only; empty for host sources).
+    (neurons only; empty for host sources). ``pinned``: the circuit each cell must
+    take, -1 where the placer chooses (neurons only; None: all free).
     """
 
     label: str
     size: int
     kind: str
     params: dict = field(default_factory=dict)
+    pinned: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

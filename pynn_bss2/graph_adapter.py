@@ -22,7 +22,8 @@ def _node(population) -> PopulationNode:
     params = {name: np.broadcast_to(population._parameters[name], (population.size,)).astype(float)
               for name in LIF_PARAMETERS if name != "v_init"}
     params["v_init"] = np.asarray(population._initial["v"], float)
-    return PopulationNode(population.label, population.size, NEURON, params)
+    return PopulationNode(population.label, population.size, NEURON, params,
+                          getattr(population, "_pinned", None))
 
 
 def _split(cells, indices: np.ndarray, first_ids: np.ndarray):

@@ -85,7 +85,8 @@ def host_events(populations, host_routes, emulator, n_steps: int):
     Returns
     -------
     tuple of arrays
-        ``(arrival tick, global row, address)``.
+        ``(arrival tick, global row, address, PADI bus, group)``: the entries of one
+        spike's event on one bus share a group (one bus event).
     """
     h = host_routes
     max_delay = int(h.delay_tick.max()) if h.delay_tick.size else 0
@@ -105,4 +106,5 @@ def host_events(populations, host_routes, emulator, n_steps: int):
     arrival = tick[spike] + h.delay_tick[k]
     step = emulator.tick_to_step(arrival)
     due = (step > emulator.step) & (step <= emulator.step + n_steps)
-    return arrival[due], h.row[k][due], h.address[k][due]
+    group = spike * (int(h.event.max(initial=0)) + 1) + h.event[k]
+    return arrival[due], h.row[k][due], h.address[k][due], h.bus[k][due], group[due]

@@ -63,6 +63,30 @@ class _ParameterAccess:
         if not root._is_host:
             simulator.state.changed()
 
+    def pin(self, circuits) -> None:
+        """Place these cells on given neuron circuits (``hemisphere * 256 + column``),
+        one per cell in order; -1 leaves a cell to the compiler.
+
+        The compiler keeps pinned cells where they are and places the others around
+        them; the mapping report shows the result. A circuit's column decides which
+        event output and PADI bus its spikes use (columns ``32 i .. 32 i + 31``: output
+        ``i``, bus ``i mod 4``).
+        """
+        root = self._root
+        if root._is_host:
+            raise errors.InvalidParameterValueError(
+                f"Population '{root.label}': spike sources are played by the host and take "
+                "no neuron circuit, so they cannot be pinned")
+        circuits = np.asarray(circuits, np.int64).ravel()
+        if circuits.size != self.size:
+            raise errors.InvalidParameterValueError(
+                f"Population '{root.label}': pin() got {circuits.size} circuits for "
+                f"{self.size} cells; give one circuit (or -1) per cell")
+        if getattr(root, "_pinned", None) is None:
+            root._pinned = np.full(root.size, -1, np.int64)
+        root._pinned[self._mask] = circuits
+        simulator.state.changed()
+
     def _set_initial_value_array(self, variable, initial_values):
         root = self._root
         values = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") \

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from pyNN import common
 
-from .cython_core import Emulator, Noise
+from .cython_core import BusLimits, Emulator, Noise
 from .cython_core.imperfections import apply as apply_variation
 from .cython_core.imperfections import draw_instance
 from .errors import MappingWarning
@@ -91,6 +91,7 @@ class State(common.control.BaseState):
         self.t = 0.0
         self.t_start = 0
         self.segment_counter += 1
+        self.dropped_events = np.zeros(0, np.int64)  # per PADI bus, since the last reset
         if self.emulator is not None:
             self.emulator.reset()
         for population in self.populations:
@@ -122,6 +123,7 @@ class State(common.control.BaseState):
                                 record_start=(self.step == 0))
         self.t = t1
         self.running = True
+        self._warn_dropped(raw.dropped)
         for recorder in self.recorders:
             recorder._store(raw)
 
@@ -138,7 +140,9 @@ class State(common.control.BaseState):
                                         self.seed)
         self.emulator = Emulator(circuits, config.synapses, config.routes, config.dt_us,
                                  self.spec.timestamp_tick_us, config.latency_us,
-                                 noise=noise)
+                                 noise=noise, bus_limits=BusLimits(
+                                     self.spec.n_hemispheres * self.spec.buses_per_hemisphere,
+                                     self.spec.bus_event_period_us, self.spec.event_fifo_depth))
         if old is not None and self.t > 0:
             self._carry_over(old, old_config)
         neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)
@@ -170,6 +174,21 @@ class State(common.control.BaseState):
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
+
+    def _warn_dropped(self, dropped) -> None:
+        """Events a real chip would have lost: counted per bus, warned about, kept."""
+        self.dropped_events = (self.dropped_events + dropped if self.dropped_events.size
+                               else dropped.copy())
+        if dropped.sum():
+            per_bus = ", ".join(f"bus {b % 4} of hemisphere {b // 4}: {n}"
+                                for b, n in enumerate(dropped.tolist()) if n)
+            warnings.warn(
+                f"{int(dropped.sum())} spike events were dropped because PADI buses ran over "
+                f"their rate (one event per {self.spec.bus_event_period_us * 1e3:g} ns, "
+                f"{self.spec.event_fifo_depth} held back) during this run ({per_bus}); the "
+                "chip loses them too. Lower the rates of the sources sending over these "
+                "buses, or spread them over more buses (pin them to other columns)",
+                MappingWarning, stacklevel=4)
 
     def _sampling_steps(self) -> int:
         """Emulator sampling interval: the gcd of all recorders' intervals, in steps."""

@@ -10,7 +10,7 @@ from helpers import (all_to_all, edge, expected_connectivity, full_chip_graph, g
                      reconstruct, sources)
 from pynn_bss2.errors import MappingError, ParameterRangeError, PlacementError, RoutingError
 from pynn_bss2.mapping import ChipSpec, compile_network
-from pynn_bss2.mapping.place import Placement
+from pynn_bss2.mapping.place import PLACERS, Placement
 from pynn_bss2.mapping.validate import validate
 
 SPEC = ChipSpec()
@@ -55,7 +55,8 @@ def test_full_chip_network_compiles_and_validates():
     validate(config, SPEC)
     assert report.resources == {"neuron circuits": (512, 512), "synapse drivers": (256, 256),
                                 "synapse rows": (512, 512), "synapses": (131072, 131072),
-                                "virtual sources": (256, 256 * 64)}
+                                "PADI buses": (8, 8), "host-only drivers": (128, 128),
+                                "event outputs": (0, 8), "chips": (1, 1)}
     assert np.all(config.synapses.weights > 0) and np.all(config.synapses.row_sign == 1)
     host = config.host   # each cell's spike: one bus event per hemisphere
     for c in range(256):
@@ -101,11 +102,15 @@ def test_report_resources_match_the_config():
     w = config.synapses.weights
     rows = np.flatnonzero(w.any(axis=1))
     drivers = {(r // 256, (r % 256) // SPEC.rows_per_driver) for r in rows.tolist()}
-    virtual = {key[:4] for key in expected_connectivity(g, SPEC)}  # kind, cell, tick, sign
+    buses = {(r // 256) * 4 + (r % 256) // 2 % 4 for r in rows.tolist()}
+    senders = np.flatnonzero(np.diff(config.routes.ptr))
+    host_only = [b for b in report.buses if b.drivers == "host-only"]
     assert report.resources == {
         "neuron circuits": (400, 512), "synapse drivers": (len(drivers), 256),
         "synapse rows": (len(rows), 512), "synapses": (int(np.count_nonzero(w)), 131072),
-        "virtual sources": (len(virtual), 16384)}
+        "PADI buses": (len(buses), 8), "host-only drivers": (16 * len(host_only), 128),
+        "event outputs": (len(set(((senders % 256) // 32).tolist())), 8), "chips": (1, 1)}
+    assert sum(b.synapses for b in report.buses) == np.count_nonzero(w)
 
 
 def test_delay_stats_of_a_projection_from_sources_and_neurons():
@@ -126,7 +131,7 @@ def test_custom_placer_is_used_and_connectivity_survives():
     def reversed_placer(graph, spec):
         return Placement(spec.n_circuits - 1 - np.arange(graph.n_cells("neuron")))
     g = _mixed()
-    config, _ = compile_network(g, SPEC, placer=reversed_placer)
+    config, _ = compile_network(g, SPEC, placers=[reversed_placer])
     assert config.placement.circuit[0] == 511
     np.testing.assert_allclose(config.circuits.tau_mem[[211, 212]], [10.0, 20.0])
     _compare(config, g)
@@ -235,3 +240,19 @@ def test_report_of_empty_projection_says_no_connections():
                                       [edge("e", 0, 1, [], [], [])]), SPEC)
     assert "e: 0 connections, largest weight rounding error 0.00 %; no connections" in str(report)
     assert report.resources["synapse rows"] == (0, 512)
+
+
+def test_compiler_interleaves_a_population_that_crowds_one_bus():
+    # 'dst' 0 listens to the 64 cells of 'src' that consecutive placement puts on event
+    # output 0, 'dst' 1 to the 32 on output 4: bus 0 carries 96 neurons, so it splits,
+    # and its lower half's 32 rows cannot take 64; dealt over the outputs they spread
+    # over all four buses
+    pre = np.r_[np.arange(32), 256 + np.arange(32), 128 + np.arange(32)]
+    g = graph([neurons("src", 300), neurons("dst", 2)],
+              [edge("p", 0, 1, pre, np.r_[np.zeros(64), np.ones(32)], 1.0)])
+    with pytest.raises(RoutingError, match=r"PADI bus 0 of hemisphere 1 \(its lower event"):
+        compile_network(g, SPEC, placers=PLACERS[:1])
+    config, _ = compile_network(g, SPEC)
+    got, want, lost = _compare(config, g)
+    assert len(got) == 96 and not lost
+    assert len(set(((config.placement.circuit[pre] % 256) // 32).tolist())) == 8

@@ -1,4 +1,5 @@
-"""place_in_order: neuron cells onto consecutive circuits."""
+"""Placers: pinned cells, consecutive circuits, populations dealt over event outputs."""
+import dataclasses
 import re
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 from helpers import graph, neurons, sources
 from pynn_bss2.errors import MappingError, PlacementError
 from pynn_bss2.mapping.chip_spec import ChipSpec
-from pynn_bss2.mapping.place import Placement, place_in_order
+from pynn_bss2.mapping.place import PLACERS, Placement, place_in_order, place_interleaved
 
 SPEC = ChipSpec()
 
@@ -77,3 +78,38 @@ def test_limit_follows_the_spec():
                                   np.arange(4))
     with pytest.raises(PlacementError, match="needs 5 neuron circuits .* a chip has 4"):
         place_in_order(graph([neurons("a", 5)]), small)
+
+
+def _pinned(label, size, pins):
+    return dataclasses.replace(neurons(label, size), pinned=np.asarray(pins, np.int64))
+
+
+def test_pinned_cells_keep_their_circuits_and_the_rest_fill_around_them():
+    g = graph([_pinned("a", 3, [10, -1, 0]), neurons("b", 2)])
+    for placer in PLACERS:
+        circuit = placer(g, SPEC).circuit
+        assert circuit[0] == 10 and circuit[2] == 0
+        assert np.unique(circuit).size == 5 and not {10, 0} & set(circuit[[1, 3, 4]].tolist())
+    np.testing.assert_array_equal(place_in_order(g, SPEC).circuit, [10, 1, 0, 2, 3])
+
+
+def test_bad_pins_name_population_cell_and_limit():
+    with pytest.raises(PlacementError, match=re.escape(
+            "Population 'a': pinned circuits must be one per cell, each 0 .. 511 (or -1: "
+            "free); got 600 for cell 1")):
+        place_in_order(graph([_pinned("a", 2, [0, 600])]), SPEC)
+    with pytest.raises(PlacementError, match=re.escape("got 1 for 2 cells")):
+        place_in_order(graph([_pinned("a", 2, [0])]), SPEC)
+    with pytest.raises(PlacementError, match=re.escape(
+            "circuit 7 is pinned for 2 cells (global neuron cells [0, 2]): a circuit holds "
+            "one cell; pin them to distinct circuits")):
+        place_in_order(graph([_pinned("a", 2, [7, -1]), _pinned("b", 1, [7])]), SPEC)
+
+
+def test_interleaved_placement_deals_a_population_over_the_event_outputs():
+    circuit = place_interleaved(graph([neurons("a", 64)]), SPEC).circuit
+    output = (circuit % 256) // 32
+    np.testing.assert_array_equal(output[:16], np.tile(np.arange(8), 2))
+    assert np.all(np.bincount(output) == 8) and np.unique(circuit).size == 64
+    full = place_interleaved(graph([neurons("a", 512)]), SPEC).circuit
+    assert sorted(full.tolist()) == list(range(512))

@@ -178,6 +178,37 @@ def test_mapping_report_after_run():
     assert report.resources["neuron circuits"] == (20, 512)
     assert report.resources["synapses"] == (200, 131072)
     assert "synapse drivers" in str(report)
+    assert "PADI buses (hemisphere/bus" in str(report)
+    assert sum(b.synapses for b in report.buses) == 200
+
+
+def test_mapping_report_draws_the_placement(tmp_path):
+    cells = sim.Population(20, sim.IF_curr_exp(), label="cells")
+    sim.Projection(cells, cells, sim.FixedProbabilityConnector(0.2, rng=sim.NumpyRNG(1)),
+                   sim.StaticSynapse(weight=0.1))
+    path = sim.prepare().plot(tmp_path / "placement.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pinned_cells_sit_on_their_circuits_and_keep_their_connections():
+    pre = sim.Population(4, sim.IF_curr_exp(i_offset=[1.0, 0.0, 0.0, 0.0]))
+    post = sim.Population(2, sim.IF_curr_exp())
+    pre[0:2].pin([300, 40])
+    post.pin([-1, 7])
+    sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=8.0))
+    post.record("spikes")
+    sim.run(50.0)
+    assert list(pre._circuits[:2]) == [300, 40] and post._circuits[1] == 7
+    trains = post.get_data().segments[0].spiketrains
+    assert len(trains[0]) > 0 and len(trains[0]) == len(trains[1])  # same input, same spikes
+    with pytest.raises(pynn_errors.InvalidParameterValueError, match="got 1 circuits for 2"):
+        post.pin([3])
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    with pytest.raises(pynn_errors.InvalidParameterValueError, match="cannot be pinned"):
+        src.pin([0])
+    post.pin([7, 7])
+    with pytest.raises(PlacementError, match="circuit 7 is pinned for 2 cells"):
+        sim.run(1.0)
 
 
 def _rates(imperfections, seed):
@@ -218,3 +249,22 @@ def test_imperfections_reset_replays_the_same_trial():
 def test_unknown_imperfections_setting_is_refused():
     with pytest.raises(ValueError, match=r"imperfections='some'.*'none', 'realistic'"):
         sim.setup(imperfections="some")
+
+
+def test_events_a_bus_cannot_carry_are_dropped_counted_and_warned_about():
+    # 200 spike sources fire at one instant onto one neuron: 50 events per bus within one
+    # 0.1 us step, more than a bus forwards (12.5, one per 8 ns) plus holds back (16)
+    src = sim.Population(200, sim.SpikeSourceArray(spike_times=[5.0]))
+    cell = sim.Population(1, sim.IF_curr_exp())
+    sim.Projection(src, cell, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))
+    with pytest.warns(MappingWarning, match=r"spike events were dropped because PADI buses"):
+        sim.run(10.0)
+    dropped = sim.simulator.state.dropped_events
+    assert dropped.tolist() == [50 - 29] * 4 + [0] * 4   # 16 held + 12.5 forwarded: 29 in
+    src.set(spike_times=[[5.0 + 0.01 * k] for k in range(200)])   # spread over 2 ms: fine
+    sim.reset()
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MappingWarning)
+        sim.run(10.0)
+    assert sim.simulator.state.dropped_events.sum() == 0
