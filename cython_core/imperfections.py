@@ -12,11 +12,11 @@ this in three explicit steps, all pure functions of their arguments:
 
 The magnitudes are chip numbers, so they come from the caller: the mapping builds a
 :class:`Variation` from ``ChipSpec.variation`` (``mapping/variation.py``). The
-"realistic" default chip uses the spread left *after* calibration
-(``variation_from_spec(spec, calibrated=True)``: the uncalibrated std times the
-published residual fraction). That is a stand-in: the real calibration will search the
-settings of each circuit on the *uncalibrated* instance (same seed, same deviates) until
-it realises its target, and the residual spread will be what that search leaves.
+"realistic" default chip is the *uncalibrated* instance of its seed, calibrated by
+``mapping/calibration.py``: it searches the CapMem code of each circuit by measuring
+the emulated circuits, and the residual spread is what that search leaves. Parameters
+the calibration does not set keep the post-calibration spread
+(``variation_from_spec(spec, calibrated=True)``), drawn from the same deviates.
 
 Examples
 --------

@@ -7,7 +7,8 @@
 - Connections with the same source, target, receptor and (for host sources) delay are
   merged into one synapse (static current-based synapses add exactly); weights become
   6-bit codes with one gain per target neuron and receptor, chosen so the largest weight
-  onto that neuron uses the full range. The rounding error is measured per projection.
+  onto that neuron uses (almost) the full range and that neuron's largest relative
+  rounding error is smallest. The rounding error is measured per projection.
 - Delays: host sources get their delay exactly (to the 8 ns tick); on-chip connections
   get the chip's fixed pathway latency (the emulator delivers the event at the first
   integration step boundary after it, so the realised delay lies in
@@ -213,9 +214,15 @@ def _unique_rows(*columns):
     return tuple(c[new] for c in cols), inverse
 
 
+GAIN_CANDIDATES = 16
+"""Gains tried per (neuron, receptor): the largest weight mapped onto codes from 63
+down to 62.5 (it must round to at most 63)."""
+
+
 def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neurons: int,
            spec: ChipSpec):
-    """6-bit codes with the gain per (target, receptor) set by its largest weight.
+    """6-bit codes with one gain per (target, receptor), chosen among
+    :data:`GAIN_CANDIDATES` to minimise that neuron's largest relative rounding error.
 
     Returns ``(gains, codes)``; ``gains`` is ``[2, n_neurons]`` in model nA per LSB,
     row 0 excitatory, row 1 inhibitory.
@@ -223,7 +230,21 @@ def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neuron
     receptor = (vs_sign[synapses.source] < 0).astype(np.int64)
     largest = np.zeros((2, n_neurons))
     np.maximum.at(largest, (receptor, synapses.target), weight)
-    gains = largest / spec.weight_max
+    top = np.linspace(spec.weight_max, spec.weight_max - 0.5 + 1e-9, GAIN_CANDIDATES)
+    key = receptor * n_neurons + synapses.target
+    x = np.zeros(weight.shape)
+    np.divide(weight, largest[receptor, synapses.target], out=x, where=weight > 0)
+    scaled = x[:, None] * top[None, :]                       # [synapse, candidate]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(x[:, None] > 0, np.abs(np.rint(scaled) - scaled) / scaled, 0.0)
+    best = np.full(2 * n_neurons, float(spec.weight_max))
+    if key.size:
+        order = np.argsort(key, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(key[order]) != 0])
+        worst = np.maximum.reduceat(rel[order], starts, axis=0)
+        best[key[order][starts]] = top[np.argmin(worst, axis=1)]  # first (63) on ties
+    best = best.reshape(2, n_neurons)
+    gains = largest / best
     g = gains[receptor, synapses.target]
     with np.errstate(divide="ignore", invalid="ignore"):
         codes = np.where(g > 0, np.rint(weight / g), 0)

@@ -22,9 +22,9 @@ def variation_from_spec(spec: ChipSpec, calibrated: bool) -> Variation:
         after calibration (``spec.calibration_residual_default`` for parameters it
         does not name).
     calibrated : bool
-        True: the spread left after calibration (the "realistic" default chip; a
-        stand-in until the calibration searches settings on the uncalibrated
-        instance). False: the raw spread of a fresh chip.
+        True: the spread left after calibration, as published (the calibration,
+        ``calibration.py``, uses it for the parameters it does not measure). False:
+        the raw spread of a fresh chip, which the calibration starts from.
 
     Returns
     -------

@@ -12,15 +12,14 @@ import warnings
 
 import numpy as np
 from pyNN import common
+from pyNN.errors import RoundingWarning
 
 from .cython_core import BusLimits, Emulator, Noise
-from .cython_core.imperfections import apply as apply_variation
-from .cython_core.imperfections import draw_instance
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
 from .mapping import HOST, NEURON, ChipSpec, compile_network
-from .mapping.variation import variation_from_spec
+from .mapping.calibration import calibrate
 
 name = "bss2"
 DEFAULT_SEED = 1234  # the "default chip" and the host's Poisson sources
@@ -31,16 +30,15 @@ DEFAULT_IMPERFECTIONS = "realistic"  # an unchanged script behaves like hardware
 def chip_instance(circuits, spec: ChipSpec, imperfections: str, seed: int):
     """The circuit settings and noise of the emulated chip instance ``seed``.
 
-    ``"none"``: the ideal chip, deterministic. ``"realistic"``: fixed-pattern variation
-    of every analog parameter (the spread left after calibration, chip.md), drawn once
-    from ``seed``, and trial-to-trial membrane and synaptic noise seeded by it.
+    ``"none"``: the ideal chip, deterministic. ``"realistic"``: the chip ``seed`` with
+    its fixed-pattern variation, calibrated to ``circuits`` (CapMem codes searched by
+    measurement, cached on disk: ``mapping/calibration.py``), and trial-to-trial
+    membrane and synaptic noise seeded by it.
     """
     if imperfections == "none":
         return circuits, None
-    variation = variation_from_spec(spec, calibrated=True)
-    instance = draw_instance(variation, circuits.n, seed)
-    return (apply_variation(instance, circuits, variation),
-            Noise(spec.membrane_noise_v, spec.synaptic_noise, seed))
+    realised = calibrate(circuits, spec, seed).realised
+    return realised, Noise(spec.membrane_noise_v, spec.synaptic_noise, seed)
 
 
 class ID(int, common.IDMixin):
@@ -134,6 +132,7 @@ class State(common.control.BaseState):
         graph = build_graph(self.populations, self.projections, self.dt)
         config, report = compile_network(graph, self.spec)
         self._warn_delays(report)
+        self._warn_rounding(report)
         old, old_config = self.emulator, self.config
         self.config, self.report = config, report
         circuits, noise = chip_instance(config.circuits, self.spec, self.imperfections,
@@ -174,6 +173,21 @@ class State(common.control.BaseState):
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
+
+    def _warn_rounding(self, report) -> None:
+        """One RoundingWarning per mapping naming each projection whose weights the
+        6-bit codes changed, with the largest relative error."""
+        changed = [p for p in report.projections if p.max_rel_weight_error > 1e-9 or p.n_lost]
+        if changed:
+            text = "; ".join(
+                f"'{p.label}' by up to {100 * p.max_rel_weight_error:.2f} %"
+                + (f" ({p.n_lost} weights below half a step became 0)" if p.n_lost else "")
+                for p in changed)
+            warnings.warn(
+                f"6-bit synaptic weights (one gain per neuron and receptor) change the "
+                f"requested weights of {len(changed)} projection(s): {text}. "
+                "get_mapping_report() lists them; a narrower range of weights onto each "
+                "neuron keeps the error smaller", RoundingWarning, stacklevel=4)
 
     def _warn_dropped(self, dropped) -> None:
         """Events a real chip would have lost: counted per bus, warned about, kept."""

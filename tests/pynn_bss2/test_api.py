@@ -268,3 +268,14 @@ def test_events_a_bus_cannot_carry_are_dropped_counted_and_warned_about():
         warnings.simplefilter("error", MappingWarning)
         sim.run(10.0)
     assert sim.simulator.state.dropped_events.sum() == 0
+
+
+def test_rounded_weights_are_warned_about_with_the_largest_error():
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+    cell = sim.Population(1, sim.IF_curr_exp())
+    sim.Projection(src, cell, sim.FromListConnector([(0, 0, 1.0, 1.0), (1, 0, 0.07, 1.0)]),
+                   label="input")
+    with pytest.warns(pynn_errors.RoundingWarning, match=r"'input' by up to \d\.\d\d %"):
+        sim.prepare()
+    error = sim.get_mapping_report().projections[0].max_rel_weight_error
+    assert 0.0 < error < 0.5 / 4
