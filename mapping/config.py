@@ -152,15 +152,15 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
                   + (np.arange(spec.n_global_rows) % spec.n_rows) // spec.rows_per_driver
                   % spec.buses_per_hemisphere)
     outputs = np.unique(lay.event_output(np.flatnonzero(np.diff(config.routes.ptr))))
-    host_only = sum(s.rows // spec.rows_per_driver for s in routing.slots
-                    if s.drivers == "host-only")
+    source_drivers = sum(s.rows // spec.rows_per_driver for s in routing.slots
+                         if s.drivers.startswith("spike sources"))
     resources = {
         "neuron circuits": (int(len(config.placement.circuit)), spec.n_circuits),
         "synapse drivers": (int(sum(routing.drivers_used)), spec.n_global_drivers),
         "synapse rows": (int(np.count_nonzero(used_rows)), spec.n_global_rows),
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
         "PADI buses": (int(np.unique(bus_of_row[used_rows]).size), lay.n_buses),
-        "host-only drivers": (int(host_only), spec.n_global_drivers // 2),
+        "spike-source drivers": (int(source_drivers), spec.n_global_drivers * 3 // 4),
         "event outputs": (int(outputs.size), spec.n_event_outputs),
         "chips": (1, 1),
     }

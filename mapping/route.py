@@ -9,27 +9,29 @@ event; a synapse responds when its label equals the event's 6-bit address. So th
 router chooses, per source, an address (for host sources also a bus and a row select
 per hemisphere) and per synapse a row on a driver that accepts the source.
 
-Drivers of one bus and hemisphere form *shared* drivers (mask on row-select bit 0: they
-accept the neurons' events, whose row select is even, and host events with an even row
-select) and, where host sources need them, *host-only* drivers (the odd ones, full
-mask: each accepts exactly one row select, so each is an address space of its own with
-two rows). A bus is *mixed* (even drivers shared, odd host-only) when its hemisphere
-has host sources and the neurons' demand fits half its rows; otherwise all 32 drivers
-are shared. A bus whose two event outputs bring more than 64 source neurons is *split*:
-its shared drivers 0-15 accept only the lower event output, 16-31 only the upper one
-(mask on row-select bit 4, the event output's upper bit), each half with 64 addresses.
+The drivers of a bus in a hemisphere fall into four classes by their index ``k mod 4``
+(row-select bits 0-1). Neurons send with these bits set (``11``). A driver of class
+``m`` serves the *shared* slot (neurons, and spike sources sent the same way) with a
+mask of exactly the bits set in ``m``; where spike sources need more addresses, the
+drivers of classes ``c < q`` serve *host slot* ``c`` instead: mask ``11``, so they accept
+only spike-source events with row select ``c`` in bits 0-1, which no neuron sends. Each
+slot is a 64-address space of its own; ``q`` (0-3) is chosen per bus (and half) as
+large as the neurons' demand on the shared rows allows, where the hemisphere has spike
+sources. A bus whose two event outputs bring more than 64 source neurons is *split*:
+drivers 0-15 serve the lower event output, 16-31 the upper one (row select bit 4, the
+event output's upper bit, joins every mask), each half with its own slots.
 
-Shared drivers of a bus (or half) are a *slot*: labels are per synapse, so the only
-coupling between target columns is the sign of each row, and a slot fits exactly when
-the largest excitatory in-degree of one column plus the largest inhibitory one is at
-most its rows. Its first rows become excitatory, the next inhibitory, the rest stay off;
-each column's sources take its rows in order. Host sources, largest fan-out first, take
-a row of a host-only driver where its columns are free (first fit), else the shared
-slot where they raise that sum least. A synapse whose 6-bit code sum exceeds 63
-(merged connections) takes ``ceil(code / 63)`` rows in parallel, in a shared slot.
+A slot is a set of drivers under one address space: labels are per synapse, so the
+only coupling between target columns is the sign of each row, and a slot fits exactly
+when the largest excitatory in-degree of one column plus the largest inhibitory one is
+at most its rows. Its first rows become excitatory, the next inhibitory, the rest stay
+off; each column's sources take its rows in order. Spike sources, largest fan-out first,
+go (per hemisphere) to the slot with a free address where they raise that sum least
+(greedy; deterministic). A synapse whose 6-bit code sum exceeds 63 (merged connections)
+takes ``ceil(code / 63)`` rows in parallel.
 
 Neurons that are not sources must not disturb anything: label bit 7 (row-select bit 1)
-is set on sources only, and the crossbar nodes of the event outputs forward only labels
+is set on sources only (bit 6 too), and the crossbar nodes of the event outputs forward only labels
 with it set. Host labels carry the target bus in the bits only the crossbar sees (11-13).
 
 Output: the synapse arrays, the routing configuration, the on-chip event routes resolved
@@ -55,8 +57,10 @@ GATE_BIT = 7
 """Configurable label bit marking a neuron as an event source (row-select bit 1)."""
 SPLIT_BIT = 4
 """Row-select bit that tells a bus's two event outputs apart (event output bit 2)."""
-HOST_ONLY_BIT = 0
-"""Row-select bit that is 1 only for events to host-only drivers (odd drivers)."""
+CLASS_BITS = 0b11
+"""Row-select bits 0-1: the driver class; ``11`` (the shared slot) on neurons' events."""
+SHARED = 3
+"""Class of the shared slot."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,9 @@ class HostRoutes:
 class SlotUse:
     """What one group of drivers of a bus holds.
 
-    ``drivers``: ``"shared"``, ``"shared, lower output"`` / ``"shared, upper output"``
-    on a split bus, or ``"host-only"`` (all host-only drivers of the bus together).
+    ``drivers``: ``"shared"`` (neurons and spike sources) or ``"spike sources c"``
+    (driver class ``c``), with ``", lower output"`` / ``", upper output"`` on a split
+    bus.
     """
 
     hemisphere: int
@@ -130,12 +135,13 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     _check_fan_in(graph, e, lay)
     split = _split_buses(e, lay)
     _chip_addresses(e, split, lay)
-    mixed = _mixed_buses(e, split, lay)
-    rows = _shared_rows(split, mixed, lay)
-    _assign_hosts(graph, e, split, mixed, rows, lay)
+    q = _host_classes(e, split, lay)
+    drivers = _slot_drivers(split, q, lay)
+    rows = np.array([len(d) for d in drivers]) * lay.rows_per_driver
+    _assign_hosts(graph, e, rows, lay)
     _check_rows(graph, e, split, rows, lay)
-    weights, labels, row_sign, slots = _place_synapses(e, split, mixed, rows, lay)
-    config = _config(e, split, mixed, lay)
+    weights, labels, row_sign, slots = _place_synapses(e, split, drivers, rows, lay)
+    config = _config(e, split, q, lay)
     listening = _listening(weights, labels, lay)
     routes = resolve_routes(config)
     owner = np.repeat(np.arange(lay.n_circuits), np.diff(routes.ptr))
@@ -171,7 +177,7 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
                 sign=src.sign[source], src_circuit=src_circuit, out=out,
                 bus=np.where(on_chip, out % spec.buses_per_hemisphere, -1),
                 half=np.zeros(n, np.int64), address=np.full(n, -1, np.int64),
-                host_row=np.full(n, -1, np.int64), row_select=np.zeros(n, np.int64))
+                cls=np.full(n, SHARED, np.int64), row_select=np.zeros(n, np.int64))
 
 
 def _check_fan_in(graph: NetworkGraph, e: dict, lay: RoutingLayout) -> None:
@@ -223,58 +229,57 @@ def _rank_within(sorted_keys: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------- slots
 N_SIGNS = 2  # excitatory, inhibitory
+N_CLASSES = 4
 
 
 def _slot(e: dict, lay: RoutingLayout, pick=slice(None)) -> np.ndarray:
-    """Shared slot of entries: ``(hemisphere * buses + bus) * 2 + half``."""
-    return (e["hemi"][pick] * lay.buses_per_hemisphere + e["bus"][pick]) * 2 + e["half"][pick]
+    """Slot of entries: ``((hemisphere * buses + bus) * 2 + half) * 4 + class``."""
+    return (((e["hemi"][pick] * lay.buses_per_hemisphere + e["bus"][pick]) * 2
+             + e["half"][pick]) * N_CLASSES + e["cls"][pick])
+
+
+def _unslot(s: int, lay: RoutingLayout) -> tuple[int, int, int, int]:
+    """(hemisphere, bus, half, class) of slot ``s``."""
+    rest, cls = divmod(int(s), N_CLASSES)
+    rest, half = divmod(rest, 2)
+    h, b = divmod(rest, lay.buses_per_hemisphere)
+    return h, b, half, cls
 
 
 def _n_slots(lay: RoutingLayout) -> int:
-    return lay.n_hemispheres * lay.buses_per_hemisphere * 2
+    return lay.n_hemispheres * lay.buses_per_hemisphere * 2 * N_CLASSES
 
 
 def _load(e: dict, lay: RoutingLayout, pick) -> np.ndarray:
-    """``[slot, sign, column]``: shared-slot entries of ``pick`` per column."""
+    """``[slot, sign, column]``: entries of ``pick`` per slot, sign and column."""
     load = np.zeros((_n_slots(lay), N_SIGNS, lay.n_columns), np.int64)
     np.add.at(load, (_slot(e, lay, pick), (e["sign"][pick] < 0).astype(np.int64),
                      e["col"][pick]), 1)
     return load
 
 
-def _shared_rows(split: np.ndarray, mixed: np.ndarray, lay: RoutingLayout) -> np.ndarray:
-    """Rows of each shared slot, ``[n_slots]`` (the unused half of an unsplit bus: 0)."""
-    per_bus = lay.drivers_per_bus * lay.rows_per_driver
-    rows = np.zeros((lay.n_hemispheres, lay.buses_per_hemisphere, 2), np.int64)
-    for h in range(lay.n_hemispheres):
-        for b in range(lay.buses_per_hemisphere):
-            r = per_bus // (2 if mixed[h, b] else 1)
-            rows[h, b] = (r // 2, r // 2) if split[b] else (r, 0)
-    return rows.ravel()
+def _half_of(k: np.ndarray, split: bool, lay: RoutingLayout) -> np.ndarray:
+    """Half of the bus each driver index ``k`` serves (0 on an unsplit bus)."""
+    return k // (lay.drivers_per_bus // 2) if split else np.zeros_like(k)
 
 
-def _mixed_buses(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
-    """``[hemisphere, bus]``: host-only drivers where the hemisphere has host sources and
-    the neurons' demand on the bus fits its even drivers."""
-    chip = e["kind"] == 0
-    need = _load(e, lay, chip).max(axis=2).sum(axis=1)
-    half_rows = _shared_rows(split, np.ones((lay.n_hemispheres, lay.buses_per_hemisphere),
-                                            bool), lay)
-    fits = (need <= half_rows) | (need == 0)
-    fits = fits.reshape(lay.n_hemispheres, lay.buses_per_hemisphere, 2).all(axis=2)
-    has_host = np.zeros(lay.n_hemispheres, bool)
-    has_host[np.unique(e["hemi"][~chip])] = True
-    return fits & has_host[:, None]
+def _slot_drivers(split: np.ndarray, q: np.ndarray, lay: RoutingLayout) -> list:
+    """Driver indices ``k`` on the bus of every slot (empty: the slot does not exist)."""
+    k = np.arange(lay.drivers_per_bus)
+    out = []
+    for s in range(_n_slots(lay)):
+        h, b, half, cls = _unslot(s, lay)
+        mine = _half_of(k, bool(split[b]), lay) == half
+        qq = q[h, b, half]
+        serves = (k % N_CLASSES >= qq) if cls == SHARED else (k % N_CLASSES == cls) & (cls < qq)
+        out.append(k[mine & serves])
+    return out
 
 
-def _slot_rows(h: int, b: int, half: int, split: bool, mixed: bool,
-               lay: RoutingLayout) -> np.ndarray:
-    """Global rows of a shared slot, in driver order (drivers ``k * 4 + b`` of the bus)."""
-    per = lay.drivers_per_bus
-    ks = np.arange(per) if not split else np.arange(half * per // 2, (half + 1) * per // 2)
-    if mixed:
-        ks = ks[ks % 2 == 0]
-    return _driver_rows(h, ks * lay.buses_per_hemisphere + b, lay)
+def _slot_rows(s: int, drivers: list, lay: RoutingLayout) -> np.ndarray:
+    """Global rows of slot ``s``, in driver order (drivers ``k * 4 + b`` of the bus)."""
+    h, b, _, _ = _unslot(s, lay)
+    return _driver_rows(h, drivers[s] * lay.buses_per_hemisphere + b, lay)
 
 
 def _driver_rows(h: int, driver: np.ndarray, lay: RoutingLayout) -> np.ndarray:
@@ -282,106 +287,91 @@ def _driver_rows(h: int, driver: np.ndarray, lay: RoutingLayout) -> np.ndarray:
     return (np.atleast_1d(first)[:, None] + np.arange(lay.rows_per_driver)).ravel()
 
 
+def _host_classes(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
+    """``q[h, b, half]``: the most driver classes (of 3) the neurons' demand on the
+    shared slot leaves to spike-source slots, where the hemisphere has spike sources."""
+    chip = e["kind"] == 0
+    shape = (lay.n_hemispheres, lay.buses_per_hemisphere, 2)
+    need = _load(e, lay, chip).max(axis=2).sum(axis=1).reshape(shape + (N_CLASSES,))
+    has_host = np.zeros(lay.n_hemispheres, bool)
+    has_host[np.unique(e["hemi"][~chip])] = True
+    q = np.zeros(shape, np.int64)
+    for share in (1, 2, 3):
+        drivers = _slot_drivers(split, np.full(shape, share), lay)
+        rows = np.array([len(d) for d in drivers]).reshape(shape + (N_CLASSES,))
+        fits = need[..., SHARED] <= rows[..., SHARED] * lay.rows_per_driver
+        q[fits & has_host[:, None, None]] = share
+    return q
+
+
 # ------------------------------------------------------------------------- host sources
-def _assign_hosts(graph: NetworkGraph, e: dict, split: np.ndarray, mixed: np.ndarray,
-                  rows: np.ndarray, lay: RoutingLayout) -> None:
-    """Place each host source, per hemisphere, on a host-only driver row (first fit) or
-    in the shared slot where it raises the row demand least; fills the host entries'
-    bus, half, address, row select and (host-only) row."""
+def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray,
+                  lay: RoutingLayout) -> None:
+    """Put each spike source, per hemisphere, into the slot with a free address where
+    it raises the row demand least (largest fan-out first); fills the host entries'
+    bus, half, class, address and row select."""
     chip = e["kind"] == 0
     host = np.flatnonzero(~chip)
     if host.size == 0:
         return
     load = _load(e, lay, chip)
-    taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)  # on-chip addresses per half
+    taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)  # neurons' addresses
     _, first = np.unique(e["src_circuit"][chip], return_index=True)
     np.add.at(taken, (e["bus"][chip][first], e["half"][chip][first]), 1)
-    free_addr = lay.n_addresses - np.tile(taken.ravel(), lay.n_hemispheres)
-    free_addr[rows == 0] = 0
-    odd = np.arange(1, lay.drivers_per_bus, 2)
-    shape = (lay.n_hemispheres, lay.buses_per_hemisphere, odd.size, lay.rows_per_driver)
-    occupied = np.zeros(shape + (lay.n_columns,), bool)
-    row_sign = np.zeros(shape, np.int64)
-    only_addr = np.zeros(shape[:3], np.int64)
-    usable = np.broadcast_to(mixed[:, :, None, None], shape)
+    free = np.full((lay.n_hemispheres, lay.buses_per_hemisphere, 2, N_CLASSES),
+                   lay.n_addresses, np.int64)
+    free[..., SHARED] -= taken[None]
+    free = free.ravel()
+    free[rows == 0] = 0
+    need = load.max(axis=2)                        # [slot, sign]
     pair = e["source"][host] * lay.n_hemispheres + e["hemi"][host]
     _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
     by_pair = np.argsort(inverse, kind="stable")
     bounds = np.r_[0, np.cumsum(counts)]
+    per_h = _n_slots(lay) // lay.n_hemispheres
     for p in np.argsort(-counts, kind="stable"):
         members = host[by_pair[bounds[p]:bounds[p + 1]]]
-        h, sign = int(e["hemi"][members[0]]), int(e["sign"][members[0]])
-        cols = e["col"][members]
-        if np.unique(cols).size == cols.size:  # one row can hold the source
-            fits = (usable[h] & (row_sign[h] != -sign)
-                    & (only_addr[h] < lay.n_addresses)[:, :, None]
-                    & ~occupied[h][..., cols].any(axis=-1))
-            if fits.any():  # first fit, drivers taken across the buses in turn
-                i, j, b = (int(x) for x in np.argwhere(fits.transpose(1, 2, 0))[0])
-                occupied[h, b, i, j, cols] = True
-                row_sign[h, b, i, j] = sign
-                driver = odd[i] * lay.buses_per_hemisphere + b
-                e["bus"][members], e["half"][members] = b, 0
-                e["address"][members] = only_addr[h, b, i]
-                e["row_select"][members] = odd[i]
-                e["host_row"][members] = _driver_rows(h, driver, lay)[j]
-                only_addr[h, b, i] += 1
-                continue
-        _to_shared_slot(graph, e, members, h, sign, split, rows, load, free_addr, lay)
-
-
-def _to_shared_slot(graph, e, members, h, sign, split, rows, load, free_addr, lay) -> None:
-    cols, inh = e["col"][members], int(sign < 0)
-    best, best_cost = None, None
-    for b in range(lay.buses_per_hemisphere):
-        for half in (0, 1) if split[b] else (0,):
-            s = (h * lay.buses_per_hemisphere + b) * 2 + half
-            if free_addr[s] <= 0:
-                continue
-            column_load = load[s, inh].copy()
-            np.add.at(column_load, cols, 1)
-            need = column_load.max() + load[s, 1 - inh].max()
-            cost = (max(need - rows[s], 0), need - rows[s], -free_addr[s])
-            if best_cost is None or cost < best_cost:
-                best, best_cost = (b, half, s), cost
-    if best is None:
-        source = _source_name(graph, e, members[0])
-        raise AddressError(
-            f"{source} finds no free synapse address in hemisphere {h}: its "
-            f"{lay.buses_per_hemisphere} PADI buses have {lay.n_addresses} addresses each "
-            "(shared with the neurons on the bus) and every host-only driver row that "
-            "could take it is full; reduce the number of distinct spike sources (each "
-            "cell, receptor and delay counts once) projecting into this hemisphere")
-    b, half, s = best
-    np.add.at(load[s, inh], cols, 1)
-    e["bus"][members], e["half"][members] = b, half
-    e["address"][members] = lay.n_addresses - free_addr[s]
-    e["row_select"][members] = (half << SPLIT_BIT) | (1 << (GATE_BIT - lay.address_bits))
-    free_addr[s] -= 1
-
-
-def _source_name(graph: NetworkGraph, e: dict, k: int) -> str:
-    return f"spike source (virtual source {int(e['source'][k])})"
+        h, inh = int(e["hemi"][members[0]]), int(e["sign"][members[0]] < 0)
+        slots = np.arange(h * per_h, (h + 1) * per_h)
+        slots = slots[free[slots] > 0]
+        if slots.size == 0:
+            raise AddressError(
+                f"spike source (virtual source {int(e['source'][members[0]])}) finds no "
+                f"free synapse address in hemisphere {h}: every slot of its "
+                f"{lay.buses_per_hemisphere} PADI buses ({lay.n_addresses} addresses each, "
+                "the neurons' slots shared with them) is full; reduce the number of "
+                "distinct spike sources (each cell, receptor and delay counts once) "
+                "projecting into this hemisphere")
+        cols, per_col = np.unique(e["col"][members], return_counts=True)
+        peak = (load[slots, inh][:, cols] + per_col[None, :]).max(axis=1)
+        new_need = np.maximum(need[slots, inh], peak) + need[slots, 1 - inh]
+        over = np.maximum(new_need - rows[slots], 0)
+        best = int(slots[np.lexsort((-free[slots], new_need - rows[slots], over))[0]])
+        load[best, inh, cols] += per_col
+        need[best, inh] = max(need[best, inh], int(peak[slots == best][0]))
+        _, b, half, cls = _unslot(best, lay)
+        e["bus"][members], e["half"][members], e["cls"][members] = b, half, cls
+        e["address"][members] = lay.n_addresses - free[best]
+        e["row_select"][members] = (half << SPLIT_BIT) | cls
+        free[best] -= 1
 
 
 # ------------------------------------------------------------------------- rows
 def _check_rows(graph: NetworkGraph, e: dict, split: np.ndarray, rows: np.ndarray,
                 lay: RoutingLayout) -> None:
-    """Every shared slot: largest excitatory plus largest inhibitory column in-degree
-    fits its rows."""
-    shared = e["host_row"] < 0
-    load = _load(e, lay, shared)
+    """Every slot: largest excitatory plus largest inhibitory column in-degree fits."""
+    load = _load(e, lay, slice(None))
     need = load.max(axis=2).sum(axis=1)
     over = np.flatnonzero(need > rows)
     if over.size == 0:
         return
     s = int(over[np.argmax(need[over] - rows[over])])
-    h, rest = divmod(s, 2 * lay.buses_per_hemisphere)
-    b, half = divmod(rest, 2)
+    h, b, half, cls = _unslot(s, lay)
     worst = int(load[s].sum(axis=0).argmax())
     part = f" (its {('lower', 'upper')[half]} event output)" if split[b] else ""
+    who = "" if cls == SHARED else f", spike-source slot {cls}"
     raise RowError(
-        f"PADI bus {b} of hemisphere {h}{part} needs {int(need[s])} synapse rows "
+        f"PADI bus {b} of hemisphere {h}{part}{who} needs {int(need[s])} synapse rows "
         f"({int(load[s, 0].max())} excitatory + {int(load[s, 1].max())} inhibitory: the "
         f"largest in-degrees of one neuron from this bus; "
         f"{_neuron_at(graph, e, h, worst)} receives {int(load[s, :, worst].sum())}) but "
@@ -402,47 +392,35 @@ def _neuron_at(graph: NetworkGraph, e: dict, h: int, col: int) -> str:
     return f"neuron {target}"
 
 
-def _place_synapses(e: dict, split: np.ndarray, mixed: np.ndarray, rows: np.ndarray,
+def _place_synapses(e: dict, split: np.ndarray, drivers: list, rows: np.ndarray,
                     lay: RoutingLayout):
-    """Rows of every shared slot (excitatory first), each entry on the next free row of
-    its column and sign; host-only entries on their row. Returns the synapse arrays and
-    what each slot uses."""
+    """Rows of every slot (excitatory first), each entry on the next free row of its
+    column and sign. Returns the synapse arrays and what each slot uses."""
     weights = np.zeros((lay.n_hemispheres * lay.n_rows, lay.n_columns), np.uint8)
     labels = np.zeros_like(weights)
     row_sign = np.zeros(lay.n_hemispheres * lay.n_rows, np.int8)
-    shared = e["host_row"] < 0
     inh = (e["sign"] < 0).astype(np.int64)
     slot = _slot(e, lay)
-    row_of = e["host_row"].copy()
-    row_sign[row_of[~shared]] = e["sign"][~shared]
-    idx = np.flatnonzero(shared)
-    key = (slot[idx] * N_SIGNS + inh[idx]) * lay.n_columns + e["col"][idx]
-    order = np.lexsort((e["source"][idx], key))
-    rank = np.zeros(idx.size, np.int64)
+    key = (slot * N_SIGNS + inh) * lay.n_columns + e["col"]
+    order = np.lexsort((e["source"], key))
+    rank = np.zeros(slot.size, np.int64)
     rank[order] = _rank_within(key[order])
+    row_of = np.zeros(slot.size, np.int64)
     slots = []
-    for s in np.unique(slot[idx]):
-        h, rest = divmod(int(s), 2 * lay.buses_per_hemisphere)
-        b, half = divmod(rest, 2)
-        mine = slot[idx] == s
-        exc_rank, inh_rank = rank[mine & (inh[idx] == 0)], rank[mine & (inh[idx] == 1)]
-        n_exc = int(exc_rank.max() + 1) if exc_rank.size else 0
-        n_inh = int(inh_rank.max() + 1) if inh_rank.size else 0
-        slot_rows = _slot_rows(h, b, half, bool(split[b]), bool(mixed[h, b]), lay)
+    for s in np.unique(slot):
+        h, b, half, cls = _unslot(s, lay)
+        mine = slot == s
+        n_exc = int(rank[mine & (inh == 0)].max(initial=-1) + 1)
+        n_inh = int(rank[mine & (inh == 1)].max(initial=-1) + 1)
+        slot_rows = _slot_rows(s, drivers, lay)
         row_sign[slot_rows[:n_exc]] = 1
         row_sign[slot_rows[n_exc:n_exc + n_inh]] = -1
-        row_of[idx[mine]] = slot_rows[rank[mine] + n_exc * inh[idx][mine]]
-        kind = ("shared, " + ("lower", "upper")[half] + " output") if split[b] else "shared"
+        row_of[mine] = slot_rows[rank[mine] + n_exc * inh[mine]]
+        kind = "shared" if cls == SHARED else f"spike sources {cls}"
+        if split[b]:
+            kind += (", lower output", ", upper output")[half]
         slots.append(SlotUse(h, b, kind, int(rows[s]), n_exc, n_inh,
-                             int(np.unique(e["source"][idx][mine]).size), int(mine.sum())))
-    for h, b in zip(*np.nonzero(mixed)):
-        mine = ~shared & (e["hemi"] == h) & (e["bus"] == b)
-        if mine.any():
-            used = row_sign[np.unique(row_of[mine])]
-            n_rows = lay.drivers_per_bus // 2 * lay.rows_per_driver
-            slots.append(SlotUse(int(h), int(b), "host-only", n_rows,
-                                 int((used > 0).sum()), int((used < 0).sum()),
-                                 int(np.unique(e["source"][mine]).size), int(mine.sum())))
+                             int(np.unique(e["source"][mine]).size), int(mine.sum())))
     weights[row_of, e["col"]] = e["code"]
     labels[row_of, e["col"]] = e["address"]
     return weights, labels, row_sign, tuple(slots)
@@ -467,19 +445,19 @@ def _needed(listening, row, address, event, bus) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- configuration
-def _config(e: dict, split: np.ndarray, mixed: np.ndarray, lay: RoutingLayout) -> RoutingConfig:
+def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout) -> RoutingConfig:
     """Labels, crossbar nodes and driver masks realising the routing."""
     chip = e["kind"] == 0
     circuits, first = np.unique(e["src_circuit"][chip], return_index=True)
-    configurable = e["address"][chip][first] | (1 << GATE_BIT)
-    full = (1 << lay.row_select_bits) - 1
+    configurable = e["address"][chip][first] | (CLASS_BITS << lay.address_bits)
     mask = np.zeros((lay.n_hemispheres, lay.n_drivers), np.int64)
+    k = np.arange(lay.drivers_per_bus)
     for h in range(lay.n_hemispheres):
         for b in range(lay.buses_per_hemisphere):
-            k = np.arange(lay.drivers_per_bus)
-            shared = (1 << SPLIT_BIT if split[b] else 0) | (1 << HOST_ONLY_BIT if mixed[h, b] else 0)
-            mask[h, k * lay.buses_per_hemisphere + b] = np.where(mixed[h, b] & (k % 2 == 1),
-                                                                  full, shared)
+            host_slot = k % N_CLASSES < q[h, b][_half_of(k, bool(split[b]), lay)]
+            classes = np.where(host_slot, CLASS_BITS, k & CLASS_BITS)
+            mask[h, k * lay.buses_per_hemisphere + b] = classes | (
+                1 << SPLIT_BIT if split[b] else 0)
     config = default_routing(lay, 0, mask.ravel()).with_labels(circuits, configurable)
     bus_bits = lay.label_bits - 3  # bits 11-13: seen by the crossbar only
     for o in range(lay.n_event_outputs):

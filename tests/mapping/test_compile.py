@@ -57,7 +57,7 @@ def test_full_chip_network_compiles_and_validates():
     validate(config, SPEC)
     assert report.resources == {"neuron circuits": (512, 512), "synapse drivers": (256, 256),
                                 "synapse rows": (512, 512), "synapses": (131072, 131072),
-                                "PADI buses": (8, 8), "host-only drivers": (128, 128),
+                                "PADI buses": (8, 8), "spike-source drivers": (192, 192),
                                 "event outputs": (0, 8), "chips": (1, 1)}
     assert np.all(config.synapses.weights > 0) and np.all(config.synapses.row_sign == 1)
     host = config.host   # each cell's spike: one bus event per hemisphere
@@ -106,11 +106,12 @@ def test_report_resources_match_the_config():
     drivers = {(r // 256, (r % 256) // SPEC.rows_per_driver) for r in rows.tolist()}
     buses = {(r // 256) * 4 + (r % 256) // 2 % 4 for r in rows.tolist()}
     senders = np.flatnonzero(np.diff(config.routes.ptr))
-    host_only = [b for b in report.buses if b.drivers == "host-only"]
+    source_slots = [b for b in report.buses if b.drivers.startswith("spike sources")]
     assert report.resources == {
         "neuron circuits": (400, 512), "synapse drivers": (len(drivers), 256),
         "synapse rows": (len(rows), 512), "synapses": (int(np.count_nonzero(w)), 131072),
-        "PADI buses": (len(buses), 8), "host-only drivers": (16 * len(host_only), 128),
+        "PADI buses": (len(buses), 8),
+        "spike-source drivers": (sum(b.rows // 2 for b in source_slots), 192),
         "event outputs": (len(set(((senders % 256) // 32).tolist())), 8), "chips": (1, 1)}
     assert sum(b.synapses for b in report.buses) == np.count_nonzero(w)
 

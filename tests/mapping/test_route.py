@@ -115,7 +115,7 @@ def test_mixed_network_is_realised_exactly():
     assert len(routing.routes.ptr) == 513 and len(routing.host.ptr) == 51
     assert routing.routes.row.dtype == np.int32 and routing.routes.address.dtype == np.uint8
     assert routing.host.delay_tick.dtype == np.int64
-    assert "host-only" in {s.drivers for s in routing.slots}
+    assert any(s.drivers.startswith("spike sources") for s in routing.slots)
 
 
 def test_routing_is_deterministic():
@@ -204,20 +204,21 @@ def test_a_hemisphere_can_use_all_256_rows():
     assert np.all(routing.synapses.weights[:256])
 
 
-def test_private_spike_sources_use_host_only_drivers():
-    # 600 spike sources, two private ones per neuron: far more than 4 buses x 64
-    # addresses; host-only drivers (one address space each) take them
+def test_many_spike_sources_get_driver_classes_of_their_own():
+    # 600 spike sources, two private ones per neuron: far more than the 4 x 64
+    # addresses of the buses' shared slots; three of every four drivers become
+    # spike-source slots with 64 addresses each
     g = graph([sources("in", 600), neurons("n", 300)],
               [edge("p", 0, 1, np.arange(600), np.arange(600) // 2, 1.0)])
     disc, placement, routing = _route(g)
     _check(disc, placement, routing)
-    host_only = [s for s in routing.slots if s.drivers == "host-only"]
-    assert sum(s.addresses for s in host_only) == 600
-    lay = routing.config.layout
-    odd = np.arange(1, 32, 2)
-    for h, b in {(s.hemisphere, s.bus) for s in host_only}:
-        masks = routing.config.driver_mask[h * 128 + odd * 4 + b]
-        assert np.all(masks == (1 << lay.row_select_bits) - 1)
+    assert sum(s.addresses for s in routing.slots) == 600
+    assert max(s.addresses for s in routing.slots) <= 64
+    k = np.arange(32)
+    for h in range(2):
+        for b in range(4):
+            masks = routing.config.driver_mask[h * 128 + k * 4 + b]
+            np.testing.assert_array_equal(masks, np.where(k % 4 < 3, 3, k % 4))
 
 
 def test_more_than_64_neurons_on_one_bus_split_it():
@@ -230,7 +231,7 @@ def test_more_than_64_neurons_on_one_bus_split_it():
     disc, placement, routing = _route(g, place)
     _check(disc, placement, routing)
     masks = routing.config.driver_mask[np.arange(0, 128, 4)]   # bus 0, hemisphere 0
-    assert np.all(masks == 1 << 4)
+    np.testing.assert_array_equal(masks, (np.arange(32) % 4) | 1 << 4)
     assert {s.drivers for s in routing.slots if s.bus == 0} == \
         {"shared, lower output", "shared, upper output"}
 
@@ -275,21 +276,21 @@ def test_a_bus_over_its_rows_names_bus_neuron_and_hint():
 
 
 def test_host_sources_beyond_every_address_raise():
-    # every bus of hemisphere 0 carries 33 neurons onto neuron 'dst' 0 (so no driver can
-    # be host-only) and 31 addresses are left per bus: the 125th spike source fails
-    chip = np.concatenate([np.r_[32 * b + np.arange(32), 256 + 32 * b] for b in range(4)])
-    circuits = np.r_[chip, 200 + np.arange(3)]
-    g = graph([neurons("src", 132), neurons("dst", 3), sources("in", 125)],
-              [edge("r", 0, 1, np.arange(132), 0, 1.0),
-               edge("p", 2, 1, np.arange(125), np.arange(125) % 2 + 1, 1.0)])
+    # 49 neurons per bus onto 'dst' 0 leave the shared slots no rows to spare for
+    # spike-source slots, and 15 addresses each: the 61st spike source fails
+    chip = np.concatenate([np.r_[32 * b + np.arange(32), 256 + 32 * b + np.arange(17)]
+                           for b in range(4)])
+    circuits = np.r_[chip, 200 + np.arange(3)].astype(np.int64)
+    recurrent = edge("r", 0, 1, np.arange(196), 0, 1.0)
+    g = graph([neurons("src", 196), neurons("dst", 3), sources("in", 61)],
+              [recurrent, edge("p", 2, 1, np.arange(61), np.arange(61) % 2 + 1, 1.0)])
     with pytest.raises(AddressError, match=re.escape(
-            "finds no free synapse address in hemisphere 0: its 4 PADI buses have 64 "
-            "addresses each")):
-        _route(g, Placement(circuits.astype(np.int64)))
-    fewer = graph(g.populations[:2] + (sources("in", 124),),
-                  [g.projections[0], edge("p", 2, 1, np.arange(124), np.arange(124) % 2 + 1,
-                                          1.0)])
-    _check(*_route(fewer, Placement(circuits.astype(np.int64))))
+            "finds no free synapse address in hemisphere 0: every slot of its 4 PADI buses "
+            "(64 addresses each, the neurons' slots shared with them) is full")):
+        _route(g, Placement(circuits))
+    fewer = graph(g.populations[:2] + (sources("in", 60),),
+                  [recurrent, edge("p", 2, 1, np.arange(60), np.arange(60) % 2 + 1, 1.0)])
+    _check(*_route(fewer, Placement(circuits)))
 
 
 def test_errors_are_mapping_and_value_errors():

@@ -252,7 +252,7 @@ def test_unknown_imperfections_setting_is_refused():
 
 
 def test_events_a_bus_cannot_carry_are_dropped_counted_and_warned_about():
-    # 200 spike sources fire at one instant onto one neuron: 50 events per bus within one
+    # 200 spike sources fire at one instant onto one neuron: about 50 events per bus in one
     # 0.1 us step, more than a bus forwards (12.5, one per 8 ns) plus holds back (16)
     src = sim.Population(200, sim.SpikeSourceArray(spike_times=[5.0]))
     cell = sim.Population(1, sim.IF_curr_exp())
@@ -260,7 +260,8 @@ def test_events_a_bus_cannot_carry_are_dropped_counted_and_warned_about():
     with pytest.warns(MappingWarning, match=r"spike events were dropped because PADI buses"):
         sim.run(10.0)
     dropped = sim.simulator.state.dropped_events
-    assert dropped.tolist() == [50 - 29] * 4 + [0] * 4   # 16 held + 12.5 forwarded: 29 in
+    assert dropped.sum() == 200 - 4 * 29 and np.all(dropped[:4] > 0)   # 16 held + 12.5
+    assert np.all(dropped[4:] == 0)                     # forwarded: 29 in per bus
     src.set(spike_times=[[5.0 + 0.01 * k] for k in range(200)])   # spread over 2 ms: fine
     sim.reset()
     import warnings
