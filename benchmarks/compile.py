@@ -1,0 +1,86 @@
+"""How long the mapping compiler takes, and how that grows with the network.
+
+Networks of one chip's size classes: ``n`` neurons in recurrent excitatory and
+inhibitory populations (4:1, connection probability chosen so that each neuron has
+about ``fan_in`` inputs from neurons) and as many Poisson-like spike sources as
+neurons / 2, each neuron listening to ``fan_in / 2`` of them; plus the full chip of
+issue 4 (256 spike sources all-to-all onto 512 neurons: 131,072 synapses). Each is
+compiled (discretise, place, route, assemble, validate) three times; the best time is
+reported, with the number of synapses.
+
+Usage: ``python benchmarks/compile.py``.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from pynn_bss2.mapping import ChipSpec, compile_network
+from pynn_bss2.mapping.graph import HOST, LIF_PARAMETERS, NEURON, NetworkGraph, PopulationNode, \
+    ProjectionEdge
+
+PARAMS = dict(v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, v_init=-65.0, tau_m=20.0,
+              tau_syn_E=5.0, tau_syn_I=5.0, tau_refrac=2.0, cm=0.25, i_offset=0.0)
+
+
+def _neurons(label: str, n: int) -> PopulationNode:
+    return PopulationNode(label, n, NEURON, {k: np.full(n, PARAMS[k]) for k in LIF_PARAMETERS})
+
+
+def _edge(label, pre, post, i, j, weight, sign, delay=1.0) -> ProjectionEdge:
+    n = len(i)
+    return ProjectionEdge(label, pre, post, np.asarray(i, np.int64), np.asarray(j, np.int64),
+                          np.full(n, weight), np.full(n, delay), np.full(n, sign, np.int64))
+
+
+def random_network(n: int, fan_in: int, seed: int = 0) -> NetworkGraph:
+    """Excitatory/inhibitory populations (4:1) with spike sources; about ``fan_in``
+    inputs per neuron from neurons and ``fan_in / 2`` from spike sources."""
+    rng = np.random.default_rng(seed)
+    n_exc, n_inh, n_src = n * 4 // 5, n - n * 4 // 5, max(n // 2, 1)
+    p = min(fan_in / n, 1.0)
+    pops = (_neurons("exc", n_exc), _neurons("inh", n_inh), PopulationNode("src", n_src, HOST))
+    edges = []
+    for k, (pre, n_pre, sign) in enumerate(((0, n_exc, 1), (1, n_inh, -1))):
+        for post, n_post in ((0, n_exc), (1, n_inh)):
+            i, j = np.nonzero(rng.random((n_pre, n_post)) < p)
+            edges.append(_edge(f"{pre}->{post}", pre, post, i, j, 0.1, sign))
+    for post, n_post in ((0, n_exc), (1, n_inh)):
+        j = np.repeat(np.arange(n_post), fan_in // 2)
+        i = np.concatenate([rng.choice(n_src, fan_in // 2, replace=False) for _ in range(n_post)])
+        edges.append(_edge(f"src->{post}", 2, post, i, j, 0.1, 1))
+    edges = tuple(ProjectionEdge(**{**e.__dict__, "origin": k}) for k, e in enumerate(edges))
+    return NetworkGraph(pops, edges, 0.1)
+
+
+def full_chip() -> NetworkGraph:
+    """256 spike sources all-to-all onto 512 neurons (every synapse of the chip)."""
+    i, j = np.meshgrid(np.arange(256), np.arange(512), indexing="ij")
+    rng = np.random.default_rng(0)
+    e = ProjectionEdge("in->all", 0, 1, i.ravel(), j.ravel(), rng.uniform(0.1, 1.0, i.size),
+                       np.ones(i.size), np.ones(i.size, np.int64))
+    return NetworkGraph((PopulationNode("in", 256, HOST), _neurons("all", 512)), (e,), 0.1)
+
+
+def best_of(graph: NetworkGraph, spec: ChipSpec, repeats: int = 3) -> tuple[float, int]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        config, _ = compile_network(graph, spec)
+        times.append(time.perf_counter() - start)
+    return min(times), int(np.count_nonzero(config.synapses.weights))
+
+
+def main():
+    spec = ChipSpec()
+    print(f"{'network':<34} {'synapses':>9} {'compile (s)':>12}")
+    for n, fan_in in ((32, 8), (64, 16), (128, 24), (256, 32), (512, 40)):
+        t, syn = best_of(random_network(n, fan_in), spec)
+        print(f"{f'{n} neurons, fan-in ~{fan_in + fan_in // 2}':<34} {syn:>9} {t:>12.3f}")
+    t, syn = best_of(full_chip(), spec)
+    print(f"{'full chip (256 sources x 512)':<34} {syn:>9} {t:>12.3f}")
+
+
+if __name__ == "__main__":
+    main()
