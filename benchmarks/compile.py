@@ -6,7 +6,8 @@ about ``fan_in`` inputs from neurons) and as many Poisson-like spike sources as
 neurons / 2, each neuron listening to ``fan_in / 2`` of them; plus the full chip of
 issue 4 (256 spike sources all-to-all onto 512 neurons: 131,072 synapses). Each is
 compiled (discretise, place, route, assemble, validate) three times; the best time is
-reported, with the number of synapses.
+reported, with the number of synapses; then systems of 2, 5 and 10 chips (a chain of
+populations of 500 neurons, one per chip).
 
 Usage: ``python benchmarks/compile.py``.
 """
@@ -17,6 +18,7 @@ import time
 import numpy as np
 
 from pynn_bss2.mapping import ChipSpec, compile_network
+from pynn_bss2.mapping.multichip import compile_system
 from pynn_bss2.mapping.graph import HOST, LIF_PARAMETERS, NEURON, NetworkGraph, PopulationNode, \
     ProjectionEdge
 
@@ -63,11 +65,27 @@ def full_chip() -> NetworkGraph:
     return NetworkGraph((PopulationNode("in", 256, HOST), _neurons("all", 512)), (e,), 0.1)
 
 
-def best_of(graph: NetworkGraph, spec: ChipSpec, repeats: int = 3) -> tuple[float, int]:
+def chain_of_chips(k: int, n: int = 500, seed: int = 0) -> NetworkGraph:
+    """``k`` populations of ``n`` neurons (one chip each), recurrent (5 %), each feeding
+    the next (1 %), 50 spike sources onto the first (20 %)."""
+    rng = np.random.default_rng(seed)
+    pops = tuple(_neurons(f"p{c}", n) for c in range(k)) + (PopulationNode("in", 50, HOST),)
+    edges = []
+    for pre, post, n_pre, p in ([(c, c, n, 0.05) for c in range(k)]
+                                + [(c, c + 1, n, 0.01) for c in range(k - 1)] + [(k, 0, 50, 0.2)]):
+        i, j = np.nonzero(rng.random((n_pre, n)) < p)
+        edges.append(_edge(f"{pre}->{post}", pre, post, i, j, 0.1, 1))
+    edges = tuple(ProjectionEdge(**{**e.__dict__, "origin": k}) for k, e in enumerate(edges))
+    return NetworkGraph(pops, edges, 0.1)
+
+
+def best_of(graph: NetworkGraph, spec: ChipSpec, repeats: int = 3,
+            chips: int = 1) -> tuple[float, int]:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        config, _ = compile_network(graph, spec)
+        config, _ = (compile_network(graph, spec) if chips == 1
+                     else compile_system(graph, spec, chips))
         times.append(time.perf_counter() - start)
     return min(times), int(np.count_nonzero(config.synapses.weights))
 
@@ -80,6 +98,9 @@ def main():
         print(f"{f'{n} neurons, fan-in ~{fan_in + fan_in // 2}':<34} {syn:>9} {t:>12.3f}")
     t, syn = best_of(full_chip(), spec)
     print(f"{'full chip (256 sources x 512)':<34} {syn:>9} {t:>12.3f}")
+    for k in (2, 5, 10):
+        t, syn = best_of(chain_of_chips(k), spec, chips=k)
+        print(f"{f'{k} chips, {500 * k} neurons':<34} {syn:>9} {t:>12.3f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ The model is in docs/emulator.md; this is its integration scheme:
 3. membrane noise (Ornstein-Uhlenbeck, exact update) is added;
 4. synaptic lines decay by one step; events due at its end are delivered: host events
    sorted by step, on-chip events from the latency ring (at the first step boundary at
-   or after spike time + latency), each counted against its PADI bus and dropped when
+   or after spike time + latency, plus a link's latency between chips), each counted
+   against its PADI bus and dropped when
    the bus's backlog is full;
 5. recorded observables are sampled at multiples of the interval.
 
@@ -530,6 +531,7 @@ def run_chip(
     const int32_t[::1] route_row,
     const uint8_t[::1] route_addr,
     const int8_t[::1] route_bus,       # -1: not counted
+    const double[::1] route_delay,     # us beyond ``latency`` (links between chips)
     double[:, :, ::1] ring,            # [slots, 2, n_circuits] pending input
     uint8_t[::1] slot_used,            # [slots] 1: the ring slot holds input
     # host events, sorted by arrival step
@@ -651,16 +653,19 @@ def run_chip(
                 cursor[0] += 1
             for j in range(first_new, c.n_spikes):
                 n = c.spike_circuit[j]
-                when = <int64_t> ceil((c.spike_time[j] + latency) / h - 1e-9)
-                if when <= arrive:  # arrives at this step's end: lines already updated
-                    to_e, to_i = &se[0], &si[0]
-                else:
-                    to_e, to_i = &ring[when % n_slots, 0, 0], &ring[when % n_slots, 1, 0]
-                    slot_used[when % n_slots] = 1
                 for k in range(route_ptr[n], route_ptr[n + 1]):
+                    # each entry's latency: on chip, or on chip plus a link to another
+                    when = <int64_t> ceil((c.spike_time[j] + latency + route_delay[k]) / h
+                                          - 1e-9)
+                    if when <= arrive:  # arrives at this step's end: lines already updated
+                        to_e, to_i = &se[0], &si[0]
+                    else:
+                        to_e, to_i = &ring[when % n_slots, 0, 0], &ring[when % n_slots, 1, 0]
                     if _bus_accepts(route_bus[k],
                                     k == route_ptr[n] or route_bus[k] != route_bus[k - 1],
                                     &bucket[0], bus_capacity, &dropped[0], &last):
+                        if when > arrive:
+                            slot_used[when % n_slots] = 1
                         _deliver(&syn, route_row[k], route_addr[k], to_e, to_i)
             # 5: samples
             if n_rec > 0 and arrive % rec_interval == 0:

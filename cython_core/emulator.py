@@ -59,18 +59,22 @@ class EventRoutes:
 
     The events of circuit ``n`` are ``row[ptr[n]:ptr[n+1]]`` (global synapse rows)
     with addresses ``address[ptr[n]:ptr[n+1]]``, each over PADI bus ``bus[k]``
-    (-1: not counted against a bus). Consecutive entries of one circuit on the same
-    bus are one bus event (one event reaches all rows its label selects there).
+    (-1: not counted against a bus) and ``delay[k]`` us later than the on-chip
+    latency (a link between chips; 0 on chip). Consecutive entries of one circuit on
+    the same bus are one bus event (one event reaches all rows its label selects there).
     """
 
     ptr: np.ndarray      # int64 [n_circuits + 1]
     row: np.ndarray      # int32
     address: np.ndarray  # uint8
     bus: np.ndarray = None  # int8, default all -1
+    delay: np.ndarray = None  # float64 us, default all 0
 
     def __post_init__(self):
         if self.bus is None:
             object.__setattr__(self, "bus", np.full(len(self.row), -1, np.int8))
+        if self.delay is None:
+            object.__setattr__(self, "delay", np.zeros(len(self.row)))
 
     @classmethod
     def empty(cls, n_circuits: int) -> "EventRoutes":
@@ -217,7 +221,8 @@ class Emulator:
         seeds = np.random.SeedSequence(int(self.noise.seed)).generate_state(n + 1)
         self._rng = np.ascontiguousarray(seeds[:n] | 1, np.uint32)  # xorshift: nonzero
         self._syn_rng = np.array([seeds[n] | 1], np.uint32)
-        self._ring = np.zeros((int(np.ceil(self.latency_us / self.dt_us)) + 2, 2, n))
+        longest = self.latency_us + float(self.routes.delay.max(initial=0.0))
+        self._ring = np.zeros((int(np.ceil(longest / self.dt_us)) + 2, 2, n))
         self._slot_used = np.zeros(len(self._ring), np.uint8)  # the kernel skips empty slots
         n_buses = self.bus_limits.n_buses if self.bus_limits else 0
         self._bucket = np.zeros(n_buses)
@@ -338,7 +343,8 @@ class Emulator:
             status, done, n_spikes = _chip.run_chip(
                 self._params, self.dt_us, self.latency_us, *self._modes,
                 *self._syn, float(self.noise.synaptic), self._syn_rng,
-                r.ptr, r.row, r.address, r.bus, self._ring, self._slot_used, *host, cursor,
+                r.ptr, r.row, r.address, r.bus, np.ascontiguousarray(r.delay, float),
+                self._ring, self._slot_used, *host, cursor,
                 self._bucket, drain, bus_capacity, dropped, self._line, self._n_lines,
                 self.v, self.w, self.i_exc, self.i_inh, self.ref_end, self.reset_end,
                 self.t_spike, self.v_spike, self._rng, *scratch, *sums,

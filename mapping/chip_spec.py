@@ -39,6 +39,10 @@ class ChipSpec:
     """Host/FPGA timestamp resolution: 125 MHz clock, 8 ns (chip.md: Time)."""
     pathway_latency_us: float = 0.1
     """Neuron -> synapse event latency on chip, fixed (assumed; chip.md: Time)."""
+    link_latency_us: float = 1.3
+    """Neuron -> synapse latency between two chips of a system, through their FPGA
+    links (assumed: chip.md gives below 1.3 us for 4 hops; we take that bound for any
+    pair of chips; chip.md: Scale-out)."""
 
     # --- neuron circuits -----------------------------------------------------------
     n_hemispheres: int = 2

@@ -19,7 +19,7 @@ from .validate import validate
 
 
 def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
-                    router=route) -> tuple[ChipConfig, MappingReport]:
+                    router=route, voltage_map=None) -> tuple[ChipConfig, MappingReport]:
     """Map ``graph`` onto one chip described by ``spec``.
 
     The placers are tried in order until the router succeeds; when none does, the
@@ -30,7 +30,7 @@ def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
     pynn_bss2.errors.MappingError
         (a subclass for each stage) when the network does not fit the chip.
     """
-    disc = discretize(graph, spec)
+    disc = discretize(graph, spec, voltage_map)
     first_error = None
     for placer in placers:
         placement = placer(graph, spec)

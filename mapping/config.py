@@ -45,6 +45,7 @@ class MappingReport:
     projections: tuple[ProjectionStats, ...]
     buses: tuple[SlotUse, ...] = ()
     _picture: tuple = dataclasses.field(default=(), repr=False, compare=False)
+    _chip_pictures: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
     def as_dict(self) -> dict:
         """The report as plain Python types (strict JSON: a missing value is None)."""
@@ -56,17 +57,21 @@ class MappingReport:
             "buses": [asdict(b) for b in self.buses],
         })
 
-    def plot(self, path, title: str | None = None):
+    def plot(self, path, title: str | None = None, chip: int = 0):
         """Save a picture of the placement (populations on circuits) and of the synapse
-        arrays' rows and synapses in use; the format follows the file name (PNG when it
-        has none). Needs matplotlib (``pip install 'pynn_bss2[plot]'``).
+        arrays' rows and synapses in use, of chip ``chip`` of a system; the format
+        follows the file name (PNG when it has none). Needs matplotlib
+        (``pip install 'pynn_bss2[plot]'``).
 
         Returns
         -------
         pathlib.Path
         """
         from .report_plot import placement_figure
-        spec, circuit, labels, sizes, weights, row_sign = self._picture
+        pictures = self._chip_pictures or (self._picture,)
+        if not 0 <= chip < len(pictures):
+            raise ValueError(f"chip {chip}: the mapping uses chips 0 .. {len(pictures) - 1}")
+        spec, circuit, labels, sizes, weights, row_sign = pictures[chip]
         return placement_figure(spec, circuit, labels, sizes, weights, row_sign, path,
                                 title=title)
 

@@ -100,8 +100,12 @@ class Discretised:
     projections: tuple[ProjectionStats, ...]
 
 
-def discretize(graph: NetworkGraph, spec: ChipSpec) -> Discretised:
+def discretize(graph: NetworkGraph, spec: ChipSpec,
+               voltage_map: VoltageMap | None = None) -> Discretised:
     """Turn a network graph into hardware parameters and 6-bit synapses.
+
+    ``voltage_map``: use this map instead of choosing one (the chips of one system
+    share theirs).
 
     Raises
     ------
@@ -109,7 +113,7 @@ def discretize(graph: NetworkGraph, spec: ChipSpec) -> Discretised:
         Listing every neuron parameter outside the chip's ranges.
     """
     _check_time_constants(graph, spec)
-    vmap = choose_voltage_map(graph, spec)
+    vmap = voltage_map or choose_voltage_map(graph, spec)
     latency_ms = float(spec.hw_us_to_bio_ms(spec.pathway_latency_us))
     conn = _connections(graph, spec)
     sources, synapses, weight = _merge(conn)

@@ -10,7 +10,7 @@ from .mapping import ChipSpec
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
-    """Start a new session on one emulated BrainScaleS-2 chip.
+    """Start a new session on emulated BrainScaleS-2 chips (one by default).
 
     Parameters
     ----------
@@ -25,6 +25,8 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
         ideal, deterministic chip (for exact comparisons).
         ``seed`` (int): the emulated chip instance (its variation and noise) and the
         host's Poisson sources; same seed, same result.
+        ``chips`` (int, default 1): a system of this many chips, linked through FPGAs;
+        a network larger than one chip is partitioned over them and all run together.
         ``max_delay`` (ms). Keyword arguments meant for other backends are ignored,
         as PyNN's other backends do.
 
@@ -45,6 +47,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
         raise ValueError(f"setup(imperfections={state.imperfections!r}): choose one of "
                          f"{simulator.IMPERFECTIONS}; 'none' is the ideal chip, 'realistic' "
                          "adds the variation and noise of real hardware")
+    chips = extra_params.get("chips", 1)
+    if not (isinstance(chips, int) and chips >= 1):
+        raise ValueError(f"setup(chips={chips!r}): the number of chips must be a positive "
+                         "integer")
+    state.chips = chips
     state.spec = ChipSpec()
     state.clear()
     return rank()

@@ -57,7 +57,7 @@ class Recorder(recording.Recorder):
             if pop._is_host:
                 index, ticks = pop._window
             else:
-                owner = np.full(spec.n_circuits, -1, np.int64)
+                owner = np.full(state.emulator.n_circuits, -1, np.int64)
                 owner[pop._circuits] = np.arange(pop.size)
                 index = owner[raw.spike_circuit]
                 ticks = raw.spike_tick[index >= 0]

@@ -18,7 +18,8 @@ from .cython_core import BusLimits, Emulator, Noise
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
-from .mapping import HOST, NEURON, ChipSpec, compile_network
+from .mapping import HOST, NEURON, ChipSpec
+from .mapping.multichip import compile_system
 from .mapping.calibration import calibrate
 
 name = "bss2"
@@ -62,6 +63,7 @@ class State(common.control.BaseState):
         self.spec = ChipSpec()
         self.seed = DEFAULT_SEED
         self.imperfections = DEFAULT_IMPERFECTIONS
+        self.chips = 1
         self.clear()
 
     def clear(self) -> None:
@@ -130,7 +132,7 @@ class State(common.control.BaseState):
         if self._mapped:
             return
         graph = build_graph(self.populations, self.projections, self.dt)
-        config, report = compile_network(graph, self.spec)
+        config, report = compile_system(graph, self.spec, self.chips)
         self._warn_delays(report)
         self._warn_rounding(report)
         old, old_config = self.emulator, self.config
@@ -140,7 +142,8 @@ class State(common.control.BaseState):
         self.emulator = Emulator(circuits, config.synapses, config.routes, config.dt_us,
                                  self.spec.timestamp_tick_us, config.latency_us,
                                  noise=noise, bus_limits=BusLimits(
-                                     self.spec.n_hemispheres * self.spec.buses_per_hemisphere,
+                                     self.spec.n_hemispheres * self.spec.buses_per_hemisphere
+                                     * (circuits.n // self.spec.n_circuits),
                                      self.spec.bus_event_period_us, self.spec.event_fifo_depth))
         if old is not None and self.t > 0:
             self._carry_over(old, old_config)
@@ -210,16 +213,18 @@ class State(common.control.BaseState):
         return math.gcd(*steps) if steps else 1
 
     def _warn_delays(self, report) -> None:
-        """Warn once per mapping and projection whose on-chip delays are not realised."""
-        first, last = report.latency_ms
+        """Warn once per mapping and projection whose delays between neurons are not
+        realised (the chip's fixed latency; between chips, the link's)."""
         for p in report.projections:
             lo, hi = p.delay_requested_ms
+            first, last = p.delay_realised_ms
             if p.on_chip and not math.isnan(lo) and (lo < first - 1e-9 or hi > last + 1e-9):
                 warnings.warn(
                     f"Projection '{p.label}': the chip has no programmable axonal delays; "
-                    f"requested delays {lo:g}..{hi:g} ms are realised as the fixed on-chip "
-                    f"latency of {first:g} ms (delivered at the next time step, so "
-                    f"{first:g}..{last:g} ms). Delays from spike sources are exact.",
+                    f"requested delays {lo:g}..{hi:g} ms are realised as the fixed latency "
+                    f"between neurons ({report.latency_ms[0]:g} ms on a chip, more between "
+                    f"chips), delivered at the next time step: {first:g}..{last:g} ms. "
+                    "Delays from spike sources are exact.",
                     MappingWarning, stacklevel=4)
 
 

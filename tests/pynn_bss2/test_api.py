@@ -1,4 +1,6 @@
 """The PyNN API of pynn_bss2: control, populations, projections, recording, errors."""
+import re
+
 import numpy as np
 import pytest
 import quantities as pq
@@ -95,8 +97,10 @@ def test_spike_source_delay_is_exact_and_on_chip_delay_warns():
     sim.Projection(relay, target, sim.AllToAllConnector(),
                    sim.StaticSynapse(weight=1.0, delay=2.0))
     relay.record("v")
-    with pytest.warns(MappingWarning, match="requested delays 2..2 ms are realised as the "
-                                            "fixed on-chip latency of 0.1 ms"):
+    with pytest.warns(MappingWarning, match=r"requested delays 2..2 ms are realised as the "
+                                            r"fixed latency between neurons \(0.1 ms on a "
+                                            r"chip, more between chips\), delivered at the "
+                                            r"next time step: 0.1..0.2 ms"):
         sim.run(20.0)
     v = relay.get_data().segments[0].filter(name="v")[0].magnitude[:, 0]
     moved = np.flatnonzero(v != v[0])[0]
@@ -157,7 +161,10 @@ def test_parameter_outside_chip_range_is_a_clear_error():
 
 def test_too_many_neurons_is_a_placement_error():
     sim.Population(600, sim.IF_curr_exp(), label="big")
-    with pytest.raises(PlacementError, match="needs 600 neuron circuits .*'big' 600.* has 512"):
+    with pytest.raises(PlacementError, match=re.escape(
+            "The network needs 600 neuron circuits ('big' 600) but a chip has 512 and "
+            "setup(chips=1) gives 1: it needs 2 chips (populations kept together where they "
+            "fit); call setup(chips=2), or reduce the number of neurons by 88")):
         sim.run(1.0)
 
 
@@ -280,3 +287,29 @@ def test_rounded_weights_are_warned_about_with_the_largest_error():
         sim.prepare()
     error = sim.get_mapping_report().projections[0].max_rel_weight_error
     assert 0.0 < error < 0.5 / 4
+
+
+def test_a_network_larger_than_a_chip_runs_on_a_system_of_chips():
+    sim.setup(timestep=0.1, imperfections="none", chips=2)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    a = sim.Population(400, sim.IF_curr_exp(), label="a")
+    b = sim.Population(400, sim.IF_curr_exp(), label="b")
+    sim.Projection(src, a[0:1], sim.AllToAllConnector(), sim.StaticSynapse(weight=20.0))
+    sim.Projection(a[0:1], a[1:2], sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0,
+                                                                              delay=0.1))
+    sim.Projection(a[0:1], b[0:1], sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0,
+                                                                              delay=1.3))
+    a[0:2].record(["spikes", "v"])
+    b[0:1].record(["spikes", "v"])
+    sim.run(12.0)
+    assert sim.get_mapping_report().resources["chips"] == (2, 2)
+    assert set((a._circuits // 512).tolist()) == {0} and set((b._circuits // 512).tolist()) == {1}
+    t_spike = float(a.get_data().segments[0].spiketrains[0][0])
+    v_a = a.get_data().segments[0].filter(name="v")[0].magnitude[:, 1]
+    v_b = b.get_data().segments[0].filter(name="v")[0].magnitude[:, 0]
+    moved_a = np.flatnonzero(v_a != v_a[0])[0] * 0.1      # same chip: 0.1 ms later
+    moved_b = np.flatnonzero(v_b != v_b[0])[0] * 0.1      # other chip: the 1.3 ms link
+    assert moved_a - t_spike == pytest.approx(0.1 + 0.1, abs=0.1 + 1e-9)
+    assert moved_b - t_spike == pytest.approx(1.3 + 0.1, abs=0.1 + 1e-9)
+    with pytest.raises(ValueError, match=r"setup\(chips=0\)"):
+        sim.setup(chips=0)
