@@ -8,11 +8,13 @@ model; the ideal chip needs none.
 """
 from __future__ import annotations
 
+import numpy as np
+
+from ..errors import RoutingError, RowError
 from .chip_spec import ChipSpec
 from .config import ChipConfig, MappingReport, assemble, build_report
 from .discretize import discretize
-from .graph import NetworkGraph
-from ..errors import RoutingError
+from .graph import NEURON, NetworkGraph
 from .place import PLACERS
 from .route import route
 from .validate import validate
@@ -31,9 +33,10 @@ def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
         (a subclass for each stage) when the network does not fit the chip.
     """
     disc = discretize(graph, spec, voltage_map)
+    width = circuits_per_neuron(graph, disc, spec)
     first_error = None
     for placer in placers:
-        placement = placer(graph, spec)
+        placement = placer(graph, spec, width)
         try:
             routing = router(graph, disc, placement, spec)
             break
@@ -45,3 +48,28 @@ def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
     config = assemble(spec, dt_us, disc, placement, routing)
     validate(config, spec)
     return config, build_report(spec, config, disc, routing, graph)
+
+
+def circuits_per_neuron(graph: NetworkGraph, disc, spec: ChipSpec) -> np.ndarray:
+    """Circuits each neuron needs: one per 256 synapses it receives (parallel synapses
+    of weights above 63 included), shorted into one membrane; at most the columns of a
+    chip half (chip.md, Multi-compartment neurons).
+
+    Raises
+    ------
+    RowError
+        For a neuron whose fan-in needs more circuits than that.
+    """
+    code = disc.synapses.code.astype(np.int64)
+    rows = np.maximum(1, -(-code // spec.weight_max))
+    fan_in = np.bincount(disc.synapses.target, rows, graph.n_cells(NEURON)).astype(np.int64)
+    width = np.maximum(1, -(-fan_in // spec.n_rows))
+    limit = spec.max_circuits_per_neuron[0]
+    if width.size and width.max() > limit:
+        worst = int(width.argmax())
+        raise RowError(
+            f"neuron cell {worst} receives {int(fan_in[worst])} synapses, which need "
+            f"{int(width[worst])} shorted circuits of {spec.n_rows} rows, but a neuron can "
+            f"span at most {limit} circuits of one chip half; lower its fan-in to "
+            f"{limit * spec.n_rows} or fewer")
+    return width

@@ -137,10 +137,18 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
                 tau_mem=spec.tau_default_us, tau_syn_exc=spec.tau_default_us,
                 tau_syn_inh=spec.tau_default_us, tau_ref=spec.tau_ref_default_us,
                 c_mem=spec.c_mem_max_pf, i_offset=0.0, gain_exc=0.0, gain_inh=0.0)
+    # a neuron of w shorted circuits: every member carries the cell's settings (the
+    # group has w times the capacitance, leak and offset current: the same dynamics),
+    # and each synapse w times the charge
+    width = placement.widths()
+    cell = np.repeat(np.arange(width.size), width)
+    member = np.repeat(placement.circuit, width) + (
+        np.arange(cell.size) - np.repeat(np.cumsum(width) - width, width))
     fields = {}
     for name, value in idle.items():
         arr = np.full(n, float(value))
-        arr[placement.circuit] = disc.neurons[name]
+        scale = width[cell] if name in ("gain_exc", "gain_inh") else 1.0
+        arr[member] = np.asarray(disc.neurons[name])[cell] * scale
         fields[name] = arr
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
@@ -160,7 +168,7 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
     source_drivers = sum(s.rows // spec.rows_per_driver for s in routing.slots
                          if s.drivers.startswith("spike sources"))
     resources = {
-        "neuron circuits": (int(len(config.placement.circuit)), spec.n_circuits),
+        "neuron circuits": (int(config.placement.widths().sum()), spec.n_circuits),
         "synapse drivers": (int(sum(routing.drivers_used)), spec.n_global_drivers),
         "synapse rows": (int(np.count_nonzero(used_rows)), spec.n_global_rows),
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),

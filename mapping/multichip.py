@@ -208,8 +208,10 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
                              np.concatenate([cfg.synapses.row_sign for cfg in configs]),
                              spec.n_rows)
     placement = np.zeros(graph.n_cells(NEURON), np.int64)
+    width = np.ones(graph.n_cells(NEURON), np.int64)
     for c, ((sub, (local_cells, _)), cfg) in enumerate(zip(parts, configs)):
         placement[local_cells] = c * per_chip + cfg.placement.circuit
+        width[local_cells] = cfg.placement.widths()
     n_real_host = graph.n_cells(HOST)
     extra = spec.link_latency_us - spec.pathway_latency_us
     owner, row, address, bus, delay = [], [], [], [], []
@@ -258,7 +260,8 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
                                       ("event", np.int64))))
     config = dataclasses.replace(configs[0], circuits=circuits, synapses=synapses,
                                  routes=routes, host=host_routes,
-                                 placement=Placement(placement))
+                                 placement=Placement(placement, None if np.all(width == 1)
+                                                     else width))
     report = _report(graph, spec, [report for _, report in compiled], chips, chip_of)
     senders = np.flatnonzero(np.diff(routes.ptr))
     outputs = np.unique(senders // per_chip * spec.n_event_outputs

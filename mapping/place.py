@@ -1,8 +1,12 @@
 """Placement: neuron cells onto neuron circuits.
 
-A placer is a function ``(graph, spec) -> Placement``; another strategy is another
-function, not a subclass. Both placers here honour pinned cells
-(``PopulationNode.pinned``) and give the free cells the free circuits:
+A placer is a function ``(graph, spec, width=None) -> Placement``; another strategy is
+another function, not a subclass. ``width[i]`` is the number of circuits cell ``i``
+needs: a neuron whose fan-in exceeds one circuit's rows becomes several neighbouring
+circuits of one hemisphere shorted into one membrane (chip.md, Multi-compartment
+neurons), its root circuit first. Both placers here honour pinned cells
+(``PopulationNode.pinned``: the root circuit) and give the free cells the free
+circuits:
 
 - :func:`place_in_order` keeps populations together: consecutive free circuits in
   population order, the top hemisphere's columns first, then the bottom's;
@@ -24,9 +28,12 @@ from .graph import NEURON, NetworkGraph
 
 @dataclass(frozen=True)
 class Placement:
-    """``circuit[i]`` is the neuron circuit of global neuron cell ``i``."""
+    """``circuit[i]`` is the (root) neuron circuit of global neuron cell ``i``;
+    ``width[i]`` how many neighbouring circuits ``circuit[i] .. circuit[i] + width[i] -
+    1`` (one hemisphere) are shorted into it (None: one each)."""
 
     circuit: np.ndarray
+    width: np.ndarray | None = None
 
     def hemisphere(self, spec: ChipSpec) -> np.ndarray:
         """Hemisphere of each placed cell."""
@@ -36,8 +43,20 @@ class Placement:
         """Column of each placed cell within its hemisphere."""
         return self.circuit % spec.n_columns
 
+    def widths(self) -> np.ndarray:
+        """Circuits of each cell (1 where not shorted)."""
+        return (np.ones(self.circuit.size, np.int64) if self.width is None
+                else np.asarray(self.width, np.int64))
 
-def place_in_order(graph: NetworkGraph, spec: ChipSpec) -> Placement:
+    def short_root(self, n_circuits: int) -> np.ndarray:
+        """Root circuit of every circuit (itself when alone), for the emulator."""
+        root = np.arange(n_circuits, dtype=np.int32)
+        for c, w in zip(self.circuit[self.widths() > 1], self.widths()[self.widths() > 1]):
+            root[c:c + w] = c
+        return root
+
+
+def place_in_order(graph: NetworkGraph, spec: ChipSpec, width=None) -> Placement:
     """Pinned cells on their circuits, the others on consecutive free circuits in
     population order.
 
@@ -47,44 +66,82 @@ def place_in_order(graph: NetworkGraph, spec: ChipSpec) -> Placement:
         When the network has more neurons than the chip has circuits, or pins are
         invalid (out of range, or two cells on one circuit).
     """
-    pinned = _pinned(graph, spec)
-    free = np.setdiff1d(np.arange(spec.n_circuits), pinned[pinned >= 0])
-    return _fill(pinned, free)
+    pinned, width = _pinned(graph, spec, width)
+    taken = _taken(pinned, width, spec)
+    out = pinned.copy()
+    for cell in np.flatnonzero(pinned < 0):
+        out[cell] = _first_run(taken, int(width[cell]), spec, np.arange(spec.n_circuits))
+    return _placement(out, width)
 
 
-def place_interleaved(graph: NetworkGraph, spec: ChipSpec) -> Placement:
+def place_interleaved(graph: NetworkGraph, spec: ChipSpec, width=None) -> Placement:
     """Pinned cells on their circuits; each population's free cells dealt over the event
     outputs in turn (output 0, 1, ..., 7, 0, ...), each output's circuits taken top
-    hemisphere first, in column order."""
-    pinned = _pinned(graph, spec)
-    taken = np.zeros(spec.n_circuits, bool)
-    taken[pinned[pinned >= 0]] = True
-    width = spec.n_columns // spec.n_event_outputs
+    hemisphere first, in column order (cells of several circuits: the first run of free
+    neighbours from that output on)."""
+    pinned, width = _pinned(graph, spec, width)
+    taken = _taken(pinned, width, spec)
+    group = spec.n_columns // spec.n_event_outputs
     circuit = np.arange(spec.n_circuits)
-    output = (circuit % spec.n_columns) // width
-    queues = [list(circuit[(output == o) & ~taken]) for o in range(spec.n_event_outputs)]
+    output = (circuit % spec.n_columns) // group
+    order = [circuit[output == o] for o in range(spec.n_event_outputs)]
     out = pinned.copy()
     o = 0
     for cell in np.flatnonzero(pinned < 0):
-        while not queues[o % spec.n_event_outputs]:
-            o += 1
-        out[cell] = queues[o % spec.n_event_outputs].pop(0)
+        for attempt in range(spec.n_event_outputs + 1):
+            candidates = (order[(o + attempt) % spec.n_event_outputs]
+                          if attempt < spec.n_event_outputs else circuit)
+            try:
+                out[cell] = _first_run(taken, int(width[cell]), spec, candidates)
+                break
+            except PlacementError:
+                continue
         o += 1
-    return Placement(out)
+    return _placement(out, width)
+
+
+def _placement(circuit: np.ndarray, width: np.ndarray) -> Placement:
+    circuit = circuit.astype(np.int64)
+    return Placement(circuit, None if np.all(width == 1) else width)
+
+
+def _taken(pinned, width, spec: ChipSpec) -> np.ndarray:
+    taken = np.zeros(spec.n_circuits, bool)
+    for cell in np.flatnonzero(pinned >= 0):
+        taken[pinned[cell]:pinned[cell] + width[cell]] = True
+    return taken
+
+
+def _first_run(taken: np.ndarray, w: int, spec: ChipSpec, candidates) -> int:
+    """The first candidate circuit starting ``w`` free neighbours of one hemisphere;
+    marks them taken."""
+    for c in candidates:
+        c = int(c)
+        if c % spec.n_columns + w <= spec.n_columns and not taken[c:c + w].any():
+            taken[c:c + w] = True
+            return c
+    raise PlacementError(
+        f"no {w} neighbouring free neuron circuits left in a hemisphere for a neuron that "
+        f"needs {w} shorted circuits (its fan-in exceeds {spec.n_rows} rows per circuit); "
+        "lower the fan-in of the largest neurons, or the number of neurons")
 
 
 PLACERS = (place_in_order, place_interleaved)
 """The placements the compiler tries, in order, until one can be routed."""
 
 
-def _pinned(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
-    """The pinned circuit of every neuron cell (-1: free), checked."""
-    needed = graph.n_cells(NEURON)
+def _pinned(graph: NetworkGraph, spec: ChipSpec, width=None):
+    """The pinned circuit of every neuron cell (-1: free), checked, and the widths."""
+    n_cells = graph.n_cells(NEURON)
+    width = np.ones(n_cells, np.int64) if width is None else np.asarray(width, np.int64)
+    needed = int(width.sum())
     if needed > spec.n_circuits:
         sizes = ", ".join(f"'{graph.populations[i].label}' {graph.populations[i].size}"
                           for i in graph.indices_of(NEURON))
+        merged = (f", {needed - n_cells} of them for neurons whose fan-in needs several "
+                  "shorted circuits" if needed > n_cells else "")
         raise PlacementError(
-            f"The network needs {needed} neuron circuits ({sizes}) but a chip has "
+            f"The network needs {needed} neuron circuits ({sizes}{merged}) but a chip has "
             f"{spec.n_circuits}; reduce the number of neurons by {needed - spec.n_circuits} "
             f"(spike sources do not use circuits)")
     parts = []
@@ -108,11 +165,4 @@ def _pinned(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
         raise PlacementError(
             f"circuit {c} is pinned for {len(cells)} cells (global neuron cells "
             f"{cells.tolist()}): a circuit holds one cell; pin them to distinct circuits")
-    return pinned
-
-
-def _fill(pinned: np.ndarray, free: np.ndarray) -> Placement:
-    out = pinned.copy()
-    cells = np.flatnonzero(pinned < 0)
-    out[cells] = free[:cells.size]
-    return Placement(out.astype(np.int64))
+    return pinned, width

@@ -164,7 +164,7 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
     k = np.arange(which.size) - np.repeat(np.cumsum(n_par) - n_par, n_par)
     part = code[which] // n_par[which] + (k < code[which] % n_par[which])
     source = syn.source[which]
-    circuit = placement.circuit[syn.target[which]]
+    circuit = _member_circuits(syn.target[which], source, placement)
     kind = src.kind[source]
     on_chip = kind == 0
     src_circuit = np.full(source.size, -1, np.int64)
@@ -178,6 +178,20 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
                 bus=np.where(on_chip, out % spec.buses_per_hemisphere, -1),
                 half=np.zeros(n, np.int64), address=np.full(n, -1, np.int64),
                 cls=np.full(n, SHARED, np.int64), row_select=np.zeros(n, np.int64))
+
+
+def _member_circuits(target: np.ndarray, source: np.ndarray, placement: Placement):
+    """Circuit of each synapse: the target's own, or for a neuron of several shorted
+    circuits one of them in turn (sources in order), so each takes its share of rows."""
+    width = placement.widths()
+    circuit = placement.circuit[target]
+    wide = width[target] > 1
+    if wide.any():
+        order = np.lexsort((source, target))
+        rank = np.zeros(target.size, np.int64)
+        rank[order] = _rank_within(target[order])
+        circuit = np.where(wide, circuit + rank % width[target], circuit)
+    return circuit
 
 
 def _check_fan_in(graph: NetworkGraph, e: dict, lay: RoutingLayout) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from pyNN import common
 from pyNN.errors import RoundingWarning
 
-from .cython_core import BusLimits, Emulator, Noise
+from .cython_core import BusLimits, Compartments, Emulator, Noise
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
@@ -139,9 +139,11 @@ class State(common.control.BaseState):
         self.config, self.report = config, report
         circuits, noise = chip_instance(config.circuits, self.spec, self.imperfections,
                                         self.seed)
+        shorted = Compartments(config.placement.short_root(circuits.n),
+                               np.full(circuits.n, -1, np.int32), np.zeros(circuits.n))
         self.emulator = Emulator(circuits, config.synapses, config.routes, config.dt_us,
                                  self.spec.timestamp_tick_us, config.latency_us,
-                                 noise=noise, bus_limits=BusLimits(
+                                 compartments=shorted, noise=noise, bus_limits=BusLimits(
                                      self.spec.n_hemispheres * self.spec.buses_per_hemisphere
                                      * (circuits.n // self.spec.n_circuits),
                                      self.spec.bus_event_period_us, self.spec.event_fifo_depth))

@@ -72,14 +72,16 @@ def reconstruct(config, g: NetworkGraph) -> dict:
     """
     spec = config.spec
     syn = config.synapses
-    cell_of_circuit = {int(c): i for i, c in enumerate(config.placement.circuit)}
+    width = config.placement.widths()    # a neuron of w shorted circuits: all are its
+    cell_of_circuit = {int(c) + k: i for i, (c, w) in enumerate(zip(config.placement.circuit,
+                                                                     width)) for k in range(w)}
     cm = g.neuron_parameter("cm")
     slope = config.voltage_map.slope_v_per_mv
 
     def model_gain(circuit: int, sign: int) -> float:
         hw = (config.circuits.gain_exc if sign > 0 else config.circuits.gain_inh)[circuit]
         cell = cell_of_circuit[circuit]
-        scale = config.circuits.c_mem[circuit] * slope * spec.acceleration / cm[cell]
+        scale = config.circuits.c_mem[circuit] * width[cell] * slope * spec.acceleration / cm[cell]
         return float(hw) / float(scale)
 
     def deliver(row: int, address: int, key_prefix, out):

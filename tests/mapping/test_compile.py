@@ -8,7 +8,8 @@ import pytest
 
 from helpers import (all_to_all, edge, expected_connectivity, full_chip_graph, graph, neurons,
                      reconstruct, sources)
-from pynn_bss2.errors import MappingError, ParameterRangeError, PlacementError, RoutingError
+from pynn_bss2.errors import (MappingError, ParameterRangeError, PlacementError, RoutingError,
+                              RowError)
 from pynn_bss2.mapping import ChipSpec, compile_network
 from pynn_bss2.mapping.place import PLACERS, Placement
 from pynn_bss2.mapping.validate import validate
@@ -131,7 +132,7 @@ def test_delay_stats_of_a_projection_from_sources_and_neurons():
 
 
 def test_custom_placer_is_used_and_connectivity_survives():
-    def reversed_placer(graph, spec):
+    def reversed_placer(graph, spec, width=None):
         return Placement(spec.n_circuits - 1 - np.arange(graph.n_cells("neuron")))
     g = _mixed()
     config, _ = compile_network(g, SPEC, placers=[reversed_placer])
@@ -160,9 +161,30 @@ def test_each_stage_error_propagates():
         compile_network(graph([neurons("n", 1, tau_m=100.0)]), SPEC)
     with pytest.raises(PlacementError, match="needs 513 neuron circuits"):
         compile_network(graph([neurons("n", 513)]), SPEC)
-    with pytest.raises(RoutingError, match="receives from 257 distinct sources"):
-        compile_network(graph([sources("s", 257), neurons("n", 1)],
-                              [edge("p", 0, 1, np.arange(257), 0, 1.0)]), SPEC)
+    with pytest.raises(RowError, match=re.escape(
+            "neuron cell 0 receives 32769 synapses, which need 129 shorted circuits of 256 "
+            "rows, but a neuron can span at most 128 circuits of one chip half; lower its "
+            "fan-in to 32768 or fewer")):
+        compile_network(graph([sources("s", 32769), neurons("n", 1)],
+                              [edge("p", 0, 1, np.arange(32769), 0, 1.0)]), SPEC)
+
+
+def test_a_neuron_with_fan_in_above_256_spans_shorted_circuits():
+    # 600 spike sources and 20 neurons onto neuron 0 of 'n': 620 rows, three circuits
+    g = graph([sources("s", 600), neurons("n", 21)],
+              [edge("p", 0, 1, np.arange(600), 0, np.linspace(0.1, 1.0, 600)),
+               edge("r", 1, 1, np.arange(1, 21), 0, 0.5)])
+    config, report = compile_network(g, SPEC)
+    assert config.placement.widths().tolist() == [3] + [1] * 20
+    root = config.placement.circuit[0]
+    np.testing.assert_array_equal(config.placement.short_root(512)[root:root + 3], root)
+    assert report.resources["neuron circuits"] == (23, 512)
+    per_column = np.count_nonzero(config.synapses.weights[:, root % 256:root % 256 + 3], axis=0)
+    assert per_column.sum() == 620 and per_column.max() <= 256
+    np.testing.assert_array_equal(config.circuits.gain_exc[root:root + 3],
+                                  config.circuits.gain_exc[root])   # each carries w x gain
+    got, want, lost = _compare(config, g)
+    assert len(got) == 620 and not lost
 
 
 # --- validate ------------------------------------------------------------------------------

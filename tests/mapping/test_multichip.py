@@ -1,4 +1,5 @@
 """compile_system: networks partitioned over several chips joined by links."""
+import dataclasses
 import re
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 from helpers import edge, graph, neurons, sources
 from test_compile import _compare
-from pynn_bss2.errors import PlacementError, RowError
+from pynn_bss2.errors import PlacementError
 from pynn_bss2.mapping import ChipSpec
 from pynn_bss2.mapping.multichip import compile_system
 
@@ -81,9 +82,9 @@ def test_one_chip_is_the_single_chip_compiler():
 
 
 def test_an_error_on_one_chip_names_the_chip():
-    g = graph([neurons("a", 512), neurons("b", 10), sources("in", 300)],
-              [edge("p", 2, 1, np.arange(257), 5, 1.0)])
-    with pytest.raises(RowError, match=r"chip 1 of 2: neuron 5 of 'b' receives from 257"):
+    b = dataclasses.replace(neurons("b", 2), pinned=np.array([519, 519]))
+    g = graph([neurons("a", 512), b])
+    with pytest.raises(PlacementError, match=r"chip 1 of 2: circuit 7 is pinned for 2 cells"):
         compile_system(g, SPEC, chips=2)
 
 

@@ -57,3 +57,37 @@ def test_subthreshold_trace_matches_nest_closely():
     assert chip_spikes.size == 0
     assert chip_v.max() > -60.0, "the input must move the membrane"
     assert np.max(np.abs(chip_v - nest_v)) < 1e-6
+
+
+def wide_fan_in(sim, t_stop=200.0):
+    """One neuron listening to 400 spike sources (more than one circuit's 256 rows: on
+    the chip it spans two shorted circuits)."""
+    sim.setup(timestep=0.1, min_delay=0.1, imperfections="none")
+    rng = np.random.default_rng(5)
+    times = [sorted(rng.uniform(5.0, 180.0, 3).round(1)) for _ in range(400)]
+    src = sim.Population(400, sim.SpikeSourceArray(spike_times=times))
+    cell = sim.Population(1, sim.IF_curr_exp(**PARAMS), initial_values={"v": -65.0})
+    weights = np.linspace(0.05, 0.6, 400).reshape(400, 1)
+    sim.Projection(src, cell, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=weights, delay=1.0))
+    cell.record(["spikes", "v"])
+    sim.run(t_stop)
+    segment = cell.get_data().segments[0]
+    circuits = getattr(cell, "_circuits", None)
+    width = None
+    if circuits is not None:
+        width = int(sim.simulator.state.config.placement.widths()[0])
+    sim.end()
+    return (np.asarray(segment.spiketrains[0].magnitude),
+            np.asarray(segment.filter(name="v")[0].magnitude[:, 0]), width)
+
+
+@pytest.mark.nest
+def test_a_neuron_spanning_two_circuits_matches_nest():
+    chip_spikes, chip_v, width = wide_fan_in(pynn_bss2)
+    nest_spikes, nest_v, _ = wide_fan_in(nest_backend)
+    assert width == 2
+    assert nest_spikes.size >= 5
+    assert chip_spikes.size == nest_spikes.size
+    np.testing.assert_allclose(chip_spikes, nest_spikes, atol=0.1)
+    assert np.sqrt(np.mean((chip_v - nest_v) ** 2)) < 1.0
