@@ -27,7 +27,8 @@ when the largest excitatory in-degree of one column plus the largest inhibitory 
 at most its rows. Its first rows become excitatory, the next inhibitory, the rest stay
 off; each column's sources take its rows in order. Spike sources, largest fan-out first,
 go (per hemisphere) to the slot with a free address where they raise that sum least
-(greedy; deterministic). A synapse whose 6-bit code sum exceeds 63 (merged connections)
+(greedy; deterministic); where that fails, ``exact.py`` decides the assignment as a
+mixed-integer program (HiGHS), and only if it finds none is the greedy's error raised. A synapse whose 6-bit code sum exceeds 63 (merged connections)
 takes ``ceil(code / 63)`` rows in parallel.
 
 Neurons that are not sources must not disturb anything: label bit 7 (row-select bit 1)
@@ -50,6 +51,7 @@ from ..cython_core.routing import (RoutingConfig, RoutingLayout, default_routing
 from ..errors import AddressError, RowError
 from .chip_spec import ChipSpec
 from .discretize import Discretised
+from .exact import assign_exact
 from .graph import HOST, NEURON, NetworkGraph
 from .place import Placement
 
@@ -138,8 +140,15 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     q = _host_classes(e, split, lay)
     drivers = _slot_drivers(split, q, lay)
     rows = np.array([len(d) for d in drivers]) * lay.rows_per_driver
-    _assign_hosts(graph, e, rows, lay)
-    _check_rows(graph, e, split, rows, lay)
+    try:
+        _assign_hosts(graph, e, rows, lay)
+        _check_rows(graph, e, split, rows, lay)
+    except (AddressError, RowError) as greedy_error:
+        load, free = _host_capacity(e, rows, lay)
+        if not assign_exact(e, rows, free, load, lambda s: _unslot(s, lay), SPLIT_BIT,
+                            lay.n_addresses, _n_slots(lay) // lay.n_hemispheres):
+            raise greedy_error
+        _check_rows(graph, e, split, rows, lay)
     weights, labels, row_sign, slots = _place_synapses(e, split, drivers, rows, lay)
     config = _config(e, split, q, lay)
     listening = _listening(weights, labels, lay)
@@ -319,15 +328,10 @@ def _host_classes(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- host sources
-def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray,
-                  lay: RoutingLayout) -> None:
-    """Put each spike source, per hemisphere, into the slot with a free address where
-    it raises the row demand least (largest fan-out first); fills the host entries'
-    bus, half, class, address and row select."""
+def _host_capacity(e: dict, rows: np.ndarray, lay: RoutingLayout):
+    """The neurons' entries per slot, sign and column, and the addresses each slot
+    has left for spike sources."""
     chip = e["kind"] == 0
-    host = np.flatnonzero(~chip)
-    if host.size == 0:
-        return
     load = _load(e, lay, chip)
     taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)  # neurons' addresses
     _, first = np.unique(e["src_circuit"][chip], return_index=True)
@@ -337,6 +341,19 @@ def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray,
     free[..., SHARED] -= taken[None]
     free = free.ravel()
     free[rows == 0] = 0
+    return load, free
+
+
+def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray,
+                  lay: RoutingLayout) -> None:
+    """Put each spike source, per hemisphere, into the slot with a free address where
+    it raises the row demand least (largest fan-out first); fills the host entries'
+    bus, half, class, address and row select."""
+    chip = e["kind"] == 0
+    host = np.flatnonzero(~chip)
+    if host.size == 0:
+        return
+    load, free = _host_capacity(e, rows, lay)
     need = load.max(axis=2)                        # [slot, sign]
     pair = e["source"][host] * lay.n_hemispheres + e["hemi"][host]
     _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)

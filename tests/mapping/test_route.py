@@ -304,3 +304,17 @@ def test_host_label_layout():
     assert label == 17 | 3 << 6 | 5 << 11
     events = resolve_inputs(_route(_mixed())[2].config, [0], [label], lay.host_input(0))
     assert set(events.bus.tolist()) <= {5}
+
+
+def test_when_the_greedy_assignment_fails_the_exact_program_routes(monkeypatch):
+    from pynn_bss2.mapping import route as route_module
+
+    def greedy_gives_up(graph, e, rows, lay):
+        raise AddressError("the greedy assignment gave up")
+
+    monkeypatch.setattr(route_module, "_assign_hosts", greedy_gives_up)
+    disc, placement, routing = _route(_mixed())
+    _check(disc, placement, routing)                 # exact, found by the program
+    g = graph([sources("in", 600), neurons("n", 300)],
+              [edge("p", 0, 1, np.arange(600), np.arange(600) // 2, 1.0)])
+    _check(*_route(g))
