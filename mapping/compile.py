@@ -8,12 +8,15 @@ model; the ideal chip needs none.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..errors import RoutingError, RowError
 from .chip_spec import ChipSpec
 from .config import ChipConfig, MappingReport, assemble, build_report
 from .discretize import discretize
+from .generators import generator_settings
 from .graph import NEURON, NetworkGraph
 from .place import PLACERS
 from .route import route
@@ -45,7 +48,9 @@ def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
     else:
         raise first_error
     dt_us = float(spec.bio_ms_to_hw_us(graph.dt_ms))
-    config = assemble(spec, dt_us, disc, placement, routing)
+    config = dataclasses.replace(
+        assemble(spec, dt_us, disc, placement, routing), fabric=routing.config,
+        generators=tuple(generator_settings(u, graph, spec) for u in routing.background))
     validate(config, spec)
     return config, build_report(spec, config, disc, routing, graph)
 

@@ -28,6 +28,8 @@ class ChipConfig:
     host: HostRoutes
     placement: Placement
     voltage_map: VoltageMap
+    fabric: object = None        # the RoutingConfig (cython_core.routing), per chip
+    generators: tuple = ()       # generators.Generator per background generator in use
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class MappingReport:
     latency_ms: tuple[float, float]  # realised on-chip delay range, biological ms
     projections: tuple[ProjectionStats, ...]
     buses: tuple[SlotUse, ...] = ()
+    generators: tuple = ()   # generators.Generator: population, rate requested/realised
     _picture: tuple = dataclasses.field(default=(), repr=False, compare=False)
     _chip_pictures: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
@@ -55,6 +58,10 @@ class MappingReport:
             "on_chip_delay_ms": list(self.latency_ms),
             "projections": [asdict(p) for p in self.projections],
             "buses": [asdict(b) for b in self.buses],
+            "background_generators": [
+                {"generator": g.use.generator, "population": g.label,
+                 "requested_hz": g.requested_hz, "realised_hz": g.realised_hz}
+                for g in self.generators],
         })
 
     def plot(self, path, title: str | None = None, chip: int = 0):
@@ -89,6 +96,10 @@ class MappingReport:
                 lines.append(f"    {b.hemisphere}/{b.bus} {b.drivers:<21} {b.rows_exc:>3} + "
                              f"{b.rows_inh:<3} of {b.rows:<3} {b.addresses:>5} sources "
                              f"{b.synapses:>7} synapses")
+        for g in self.generators:
+            lines.append(f"  background generator {g.use.generator}: '{g.label}', "
+                         f"{g.requested_hz:g} Hz per cell requested, {g.realised_hz:.4g} "
+                         "Hz realised")
         lines.append("  projections:")
         for p in self.projections:
             delay = _delay_text(p, self.latency_ms)
@@ -175,6 +186,7 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "PADI buses": (int(np.unique(bus_of_row[used_rows]).size), lay.n_buses),
         "spike-source drivers": (int(source_drivers), spec.n_global_drivers * 3 // 4),
         "event outputs": (int(outputs.size), spec.n_event_outputs),
+        "background generators": (len(routing.background), spec.n_background_generators),
         "chips": (1, 1),
     }
     latency_ms = float(spec.hw_us_to_bio_ms(config.latency_us))
@@ -182,4 +194,4 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
     picture = (spec, config.placement.circuit, [graph.populations[i].label for i in neurons],
                [graph.populations[i].size for i in neurons], syn.weights, syn.row_sign)
     return MappingReport(resources, config.voltage_map, (latency_ms, latency_ms + graph.dt_ms),
-                         disc.projections, routing.slots, picture)
+                         disc.projections, routing.slots, config.generators, picture)

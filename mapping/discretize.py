@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ParameterRangeError
 from .chip_spec import ChipSpec
-from .graph import HOST, NEURON, NetworkGraph
+from .graph import BACKGROUND, HOST, NEURON, NetworkGraph
 
 # (model parameter, hardware range field of ChipSpec, what it is)
 _TIME_CHECKS = (
@@ -31,6 +31,8 @@ _TIME_CHECKS = (
     ("tau_syn_I", "tau_syn_range_us", "inhibitory synaptic time constant"),
     ("tau_refrac", "tau_ref_range_us", "refractory period"),
 )
+SOURCE_KIND = {NEURON: 0, HOST: 1, BACKGROUND: 2}
+"""``VirtualSources.kind`` of each population kind."""
 _HEADROOM_BELOW = 1.5  # of the used span, left below the lowest potential for inhibition
 _HEADROOM_ABOVE = 0.1  # of the used span, left above the highest potential
 
@@ -57,8 +59,9 @@ class VirtualSources:
 
     One per (source cell, receptor sign, and for host sources the delay): events of
     one virtual source reach their targets at one time on rows of one sign.
-    ``kind`` is 0 for on-chip neurons, 1 for host sources; ``cell`` the global index
-    among cells of that kind; ``delay_tick`` the host delay in 8 ns ticks (0 on chip).
+    ``kind`` is 0 for on-chip neurons, 1 for host sources, 2 for background-generator
+    sources; ``cell`` the global index among cells of that kind; ``delay_tick`` the
+    host delay in 8 ns ticks (0 otherwise).
     """
 
     kind: np.ndarray
@@ -163,16 +166,16 @@ def _check_time_constants(graph: NetworkGraph, spec: ChipSpec) -> None:
 
 def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
     """All connections as flat arrays, sources keyed by kind, cell and delay tick."""
-    offsets = {NEURON: graph.offsets(NEURON), HOST: graph.offsets(HOST)}
+    offsets = {kind: graph.offsets(kind) for kind in (NEURON, HOST, BACKGROUND)}
     parts = []
     for k, proj in enumerate(graph.projections):
         pre = graph.populations[proj.pre]
-        on_chip = pre.kind == NEURON
         n = len(proj.pre_index)
-        delay_tick = (np.zeros(n, np.int64) if on_chip else
-                      spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(proj.delay)))
+        # a neuron's or background generator's spikes have no delay to keep
+        delay_tick = (spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(proj.delay))
+                      if pre.kind == HOST else np.zeros(n, np.int64))
         parts.append(dict(
-            kind=np.full(n, 0 if on_chip else 1, np.int64),
+            kind=np.full(n, SOURCE_KIND[pre.kind], np.int64),
             cell=offsets[pre.kind][proj.pre] + np.asarray(proj.pre_index, np.int64),
             delay_tick=np.asarray(delay_tick, np.int64),
             sign=np.broadcast_to(np.asarray(proj.sign, np.int64), (n,)),
@@ -299,6 +302,9 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
         host_edges = [p for p in edges if graph.populations[p.pre].kind == HOST]
         requested = np.concatenate([np.asarray(p.delay, float) for p in edges])
         realised = [_host_delays(spec, np.asarray(p.delay, float)) for p in host_edges]
+        if any(graph.populations[p.pre].kind == BACKGROUND and len(p.pre_index)
+               for p in edges):
+            realised.append(np.zeros(1))   # random spikes: the delay is not realised
         if any(np.asarray(p.delay).size for p in chip_edges):
             realised.append(np.asarray(on_chip_delay, float))
         out.append(ProjectionStats(

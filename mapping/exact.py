@@ -26,12 +26,13 @@ TIME_LIMIT_S = 10.0
 
 
 def assign_exact(e: dict, rows: np.ndarray, free: np.ndarray, chip_load: np.ndarray,
-                 unslot, split_bit: int, n_addresses: int,
+                 first_address: np.ndarray, unslot, split_bit: int,
                  n_slots_per_hemisphere: int, time_limit: float = TIME_LIMIT_S) -> bool:
     """Assign every spike-source entry of ``e`` to a slot; True on success.
 
-    ``rows[s]``: rows of slot ``s``; ``free[s]``: addresses left after the neurons';
-    ``chip_load[s, sign, column]``: the neurons' entries; ``unslot(s)`` gives
+    ``rows[s]``: rows of slot ``s``; ``free[s]``: addresses left after the neurons' and
+    the background generators'; ``chip_load[s, sign, column]``: their entries;
+    ``first_address[s]``: the first address spike sources take; ``unslot(s)`` gives
     (hemisphere, bus, half, class). Fills ``e["bus"]``, ``e["half"]``, ``e["cls"]``,
     ``e["address"]`` and ``e["row_select"]`` of the spike-source entries.
     """
@@ -119,7 +120,7 @@ def assign_exact(e: dict, rows: np.ndarray, free: np.ndarray, chip_load: np.ndar
             _, b, half, cls = unslot(s)
             members = mine[p_of == p]
             e["bus"][members], e["half"][members], e["cls"][members] = b, half, cls
-            e["address"][members] = n_addresses - free[s] + taken.get(s, 0)
+            e["address"][members] = first_address[s] + taken.get(s, 0)
             e["row_select"][members] = (half << split_bit) | cls
             taken[s] = taken.get(s, 0) + 1
     return True

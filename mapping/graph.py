@@ -11,6 +11,8 @@ import numpy as np
 
 NEURON = "neuron"
 HOST = "host"
+BACKGROUND = "background"
+"""Spike sources realised by the chip's background generators (``params``: ``rate``, Hz)."""
 
 LIF_PARAMETERS = (
     "v_rest",      # mV, resting (leak) potential

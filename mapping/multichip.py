@@ -28,12 +28,12 @@ import math
 import numpy as np
 
 from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays
-from ..errors import PlacementError
+from ..errors import MappingError, PlacementError
 from .chip_spec import ChipSpec
 from .compile import compile_network
 from .config import ChipConfig, MappingReport
 from .discretize import ProjectionStats, choose_voltage_map
-from .graph import HOST, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
+from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
 from .place import Placement
 from .route import HostRoutes
 
@@ -50,6 +50,13 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
     """
     chip_of = _partition(graph, spec, chips)
     n_used = int(chip_of.max()) + 1 if chip_of.size else 1
+    background = [graph.populations[i].label for i in graph.indices_of(BACKGROUND)]
+    if n_used > 1 and background:
+        raise MappingError(
+            f"BackgroundSpikeSource populations ({', '.join(repr(b) for b in background)}) "
+            f"in a network over {n_used} chips: background generators serve only their "
+            "own chip, and this version does not split them over a system; use "
+            "SpikeSourcePoisson for them")
     if n_used == 1:
         config, report = compile_network(graph, spec)
         return config, dataclasses.replace(
@@ -300,7 +307,8 @@ def _report(graph, spec, reports, chips, chip_of) -> MappingReport:
             (min(realised), max(realised)) if realised else (math.nan, math.nan)))
     first = reports[0]
     return MappingReport(resources, first.voltage_map, first.latency_ms, tuple(projections),
-                         buses, first._picture, tuple(r._picture for r in reports))
+                         buses, _picture=first._picture,
+                         _chip_pictures=tuple(r._picture for r in reports))
 
 
 def _realised_delays(graph, spec, chip_of, label) -> list[float]:

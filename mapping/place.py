@@ -69,8 +69,9 @@ def place_in_order(graph: NetworkGraph, spec: ChipSpec, width=None) -> Placement
     pinned, width = _pinned(graph, spec, width)
     taken = _taken(pinned, width, spec)
     out = pinned.copy()
+    everything, cursor = np.arange(spec.n_circuits), [0]
     for cell in np.flatnonzero(pinned < 0):
-        out[cell] = _first_run(taken, int(width[cell]), spec, np.arange(spec.n_circuits))
+        out[cell] = _first_run(taken, int(width[cell]), spec, everything, cursor)
     return _placement(out, width)
 
 
@@ -86,13 +87,16 @@ def place_interleaved(graph: NetworkGraph, spec: ChipSpec, width=None) -> Placem
     output = (circuit % spec.n_columns) // group
     order = [circuit[output == o] for o in range(spec.n_event_outputs)]
     out = pinned.copy()
+    cursors = [[0] for _ in range(spec.n_event_outputs + 1)]
     o = 0
     for cell in np.flatnonzero(pinned < 0):
         for attempt in range(spec.n_event_outputs + 1):
-            candidates = (order[(o + attempt) % spec.n_event_outputs]
-                          if attempt < spec.n_event_outputs else circuit)
+            which = (o + attempt) % spec.n_event_outputs if attempt < spec.n_event_outputs \
+                else spec.n_event_outputs
+            candidates = order[which] if which < spec.n_event_outputs else circuit
             try:
-                out[cell] = _first_run(taken, int(width[cell]), spec, candidates)
+                out[cell] = _first_run(taken, int(width[cell]), spec, candidates,
+                                       cursors[which])
                 break
             except PlacementError:
                 continue
@@ -112,12 +116,19 @@ def _taken(pinned, width, spec: ChipSpec) -> np.ndarray:
     return taken
 
 
-def _first_run(taken: np.ndarray, w: int, spec: ChipSpec, candidates) -> int:
+def _first_run(taken: np.ndarray, w: int, spec: ChipSpec, candidates, cursor) -> int:
     """The first candidate circuit starting ``w`` free neighbours of one hemisphere;
-    marks them taken."""
-    for c in candidates:
+    marks them taken. ``cursor[0]``: the candidates before it are all taken (it moves
+    on, so a placement scans each list once)."""
+    while cursor[0] < len(candidates) and taken[candidates[cursor[0]]]:
+        cursor[0] += 1
+    for c in candidates[cursor[0]:]:
         c = int(c)
-        if c % spec.n_columns + w <= spec.n_columns and not taken[c:c + w].any():
+        if w == 1:
+            if not taken[c]:
+                taken[c] = True
+                return c
+        elif c % spec.n_columns + w <= spec.n_columns and not taken[c:c + w].any():
             taken[c:c + w] = True
             return c
     raise PlacementError(

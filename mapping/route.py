@@ -52,7 +52,7 @@ from ..errors import AddressError, RowError
 from .chip_spec import ChipSpec
 from .discretize import Discretised
 from .exact import assign_exact
-from .graph import HOST, NEURON, NetworkGraph
+from .graph import BACKGROUND, HOST, NEURON, NetworkGraph
 from .place import Placement
 
 GATE_BIT = 7
@@ -110,6 +110,7 @@ class Routing:
     routes: EventRoutes
     host: HostRoutes
     slots: tuple[SlotUse, ...]
+    background: tuple = ()   # BackgroundUse per generator in use
 
     @property
     def drivers_used(self) -> tuple[int, ...]:
@@ -137,20 +138,22 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     _check_fan_in(graph, e, lay)
     split = _split_buses(e, lay)
     _chip_addresses(e, split, lay)
+    background = _assign_background(graph, e, split, lay)
     q = _host_classes(e, split, lay)
     drivers = _slot_drivers(split, q, lay)
     rows = np.array([len(d) for d in drivers]) * lay.rows_per_driver
+    cap = _host_capacity(e, rows, lay, background)
     try:
-        _assign_hosts(graph, e, rows, lay)
+        _assign_hosts(graph, e, rows, cap.copy(), lay)
         _check_rows(graph, e, split, rows, lay)
     except (AddressError, RowError) as greedy_error:
-        load, free = _host_capacity(e, rows, lay)
-        if not assign_exact(e, rows, free, load, lambda s: _unslot(s, lay), SPLIT_BIT,
-                            lay.n_addresses, _n_slots(lay) // lay.n_hemispheres):
+        if not assign_exact(e, rows, cap.free, cap.load, cap.below,
+                            lambda s: _unslot(s, lay), SPLIT_BIT,
+                            _n_slots(lay) // lay.n_hemispheres):
             raise greedy_error
         _check_rows(graph, e, split, rows, lay)
     weights, labels, row_sign, slots = _place_synapses(e, split, drivers, rows, lay)
-    config = _config(e, split, q, lay)
+    config = _config(e, split, q, lay, background)
     listening = _listening(weights, labels, lay)
     routes = resolve_routes(config)
     owner = np.repeat(np.arange(lay.n_circuits), np.diff(routes.ptr))
@@ -159,7 +162,7 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     np.cumsum(np.bincount(owner[keep], minlength=lay.n_circuits), out=ptr[1:])
     routes = EventRoutes(ptr, routes.row[keep], routes.address[keep], routes.bus[keep])
     return Routing(SynapseArrays(weights, labels, row_sign, lay.n_rows), config, routes,
-                   _host_routes(e, config, disc, graph, lay, listening), slots)
+                   _host_routes(e, config, disc, graph, lay, listening), slots, background)
 
 
 # ------------------------------------------------------------------------- entries
@@ -181,7 +184,8 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
     out = np.where(on_chip, (src_circuit % spec.n_columns)
                    // (spec.n_columns // spec.n_event_outputs), -1)
     n = source.size
-    return dict(source=source, target=syn.target[which], code=part.astype(np.uint8),
+    return dict(source=source, cell=src.cell[source], target=syn.target[which],
+                code=part.astype(np.uint8),
                 hemi=circuit // spec.n_columns, col=circuit % spec.n_columns, kind=kind,
                 sign=src.sign[source], src_circuit=src_circuit, out=out,
                 bus=np.where(on_chip, out % spec.buses_per_hemisphere, -1),
@@ -313,11 +317,11 @@ def _driver_rows(h: int, driver: np.ndarray, lay: RoutingLayout) -> np.ndarray:
 def _host_classes(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
     """``q[h, b, half]``: the most driver classes (of 3) the neurons' demand on the
     shared slot leaves to spike-source slots, where the hemisphere has spike sources."""
-    chip = e["kind"] == 0
     shape = (lay.n_hemispheres, lay.buses_per_hemisphere, 2)
-    need = _load(e, lay, chip).max(axis=2).sum(axis=1).reshape(shape + (N_CLASSES,))
+    need = _load(e, lay, e["kind"] != 1).max(axis=2).sum(axis=1).reshape(
+        shape + (N_CLASSES,))   # neurons and background generators, on the shared slots
     has_host = np.zeros(lay.n_hemispheres, bool)
-    has_host[np.unique(e["hemi"][~chip])] = True
+    has_host[np.unique(e["hemi"][e["kind"] == 1])] = True
     q = np.zeros(shape, np.int64)
     for share in (1, 2, 3):
         drivers = _slot_drivers(split, np.full(shape, share), lay)
@@ -328,32 +332,135 @@ def _host_classes(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- host sources
-def _host_capacity(e: dict, rows: np.ndarray, lay: RoutingLayout):
-    """The neurons' entries per slot, sign and column, and the addresses each slot
-    has left for spike sources."""
+def _host_capacity(e: dict, rows: np.ndarray, lay: RoutingLayout,
+                   background=()) -> Capacity:
+    """What the neurons leave of every slot for spike sources: their entries per slot,
+    sign and column, the free addresses, the next address from below (spike sources)
+    and the top of the free block (background generators take aligned blocks there)."""
     chip = e["kind"] == 0
-    load = _load(e, lay, chip)
+    load = _load(e, lay, e["kind"] != 1)       # neurons and background generators
     taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)  # neurons' addresses
     _, first = np.unique(e["src_circuit"][chip], return_index=True)
     np.add.at(taken, (e["bus"][chip][first], e["half"][chip][first]), 1)
-    free = np.full((lay.n_hemispheres, lay.buses_per_hemisphere, 2, N_CLASSES),
-                   lay.n_addresses, np.int64)
-    free[..., SHARED] -= taken[None]
-    free = free.ravel()
-    free[rows == 0] = 0
-    return load, free
+    below = np.zeros((lay.n_hemispheres, lay.buses_per_hemisphere, 2, N_CLASSES), np.int64)
+    below[..., SHARED] = taken[None]
+    below = below.ravel()
+    top = np.full(below.shape, lay.n_addresses, np.int64)
+    for u in background:                        # their blocks, from the top
+        s = _slot(e, lay, np.flatnonzero((e["kind"] == 2) & (e["cell"] == u.first_cell)
+                                         & (e["bus"] == u.generator % lay.buses_per_hemisphere)
+                                         & (e["hemi"] == u.generator // lay.buses_per_hemisphere))[:1])
+        if s.size:
+            top[s[0]] = min(top[s[0]], u.base_address)
+    top[rows == 0] = below[rows == 0]
+    return Capacity(load, below, top)
 
 
-def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray,
+@dataclass
+class Capacity:
+    """Working state of the assignment of spike sources to slots (see
+    :func:`_host_capacity`); ``free`` addresses are ``top - below``."""
+
+    load: np.ndarray     # [slot, sign, column]
+    below: np.ndarray    # next address from below, per slot
+    top: np.ndarray      # first address of the blocks taken from above, per slot
+
+    @property
+    def free(self) -> np.ndarray:
+        return self.top - self.below
+
+    def copy(self) -> Capacity:
+        return Capacity(self.load.copy(), self.below.copy(), self.top.copy())
+
+
+@dataclass(frozen=True)
+class BackgroundUse:
+    """One background generator serving a BackgroundSpikeSource population in one
+    hemisphere: its cells are addresses ``base_address .. + n_cells - 1`` of the block
+    ``mask`` randomises, sent with ``row_select`` over the generator's bus."""
+
+    generator: int
+    population: int       # index among the graph's populations
+    first_cell: int       # global background cell of the population's first cell
+    n_cells: int
+    base_address: int
+    mask: int
+    row_select: int
+
+
+def _assign_background(graph: NetworkGraph, e: dict, split: np.ndarray,
+                       lay: RoutingLayout) -> tuple[BackgroundUse, ...]:
+    """Give each background population, in each hemisphere it projects into, a
+    generator of that hemisphere (generator ``4 h + b`` feeds bus ``b``) and an aligned
+    block of addresses at the top of its bus's shared slot, on the bus where the
+    neurons' and earlier populations' row demand is least; fills its entries' bus,
+    half, class, address and row select. (The shared slot then keeps rows enough for
+    them: see :func:`_host_classes`.)"""
+    from .discretize import SOURCE_KIND
+    bg = np.flatnonzero(e["kind"] == SOURCE_KIND[BACKGROUND])
+    if bg.size == 0:
+        return ()
+    chip = e["kind"] == 0
+    taken = np.zeros((lay.n_hemispheres, lay.buses_per_hemisphere, 2), np.int64)
+    _, first = np.unique(e["src_circuit"][chip], return_index=True)
+    np.add.at(taken[0], (e["bus"][chip][first], e["half"][chip][first]), 1)
+    taken[1:] = taken[0]                          # a neuron's address holds on both
+    top = np.full(taken.shape, lay.n_addresses, np.int64)
+    offsets = graph.offsets(BACKGROUND)
+    uses, busy = [], set()
+    for i in sorted(offsets, key=lambda i: -graph.populations[i].size):  # big blocks first
+        pop, start = graph.populations[i], offsets[i]
+        if pop.size > lay.n_addresses:
+            raise AddressError(
+                f"BackgroundSpikeSource '{pop.label}' has {pop.size} cells but a "
+                f"background generator feeds at most {lay.n_addresses} (one block of "
+                "addresses); split it into populations of 64 or fewer (each takes one of "
+                "the 4 generators of a hemisphere)")
+        block = 1 << int(np.ceil(np.log2(max(pop.size, 1))))
+        mine_pop = bg[(e["cell"][bg] >= start) & (e["cell"][bg] < start + pop.size)]
+        for h in np.unique(e["hemi"][mine_pop]):
+            members = mine_pop[e["hemi"][mine_pop] == h]
+            choices = []
+            for b in range(lay.buses_per_hemisphere):
+                half = 0
+                if (int(h), b) in busy or top[h, b, half] - block < taken[h, b, half]:
+                    continue
+                demand = _load(e, lay, (e["hemi"] == h) & (e["bus"] == b)
+                               & (e["cls"] == SHARED) & (e["kind"] != 1))
+                s = ((h * lay.buses_per_hemisphere + b) * 2 + half) * N_CLASSES + SHARED
+                trial = demand[s].copy()
+                np.add.at(trial, ((e["sign"][members] < 0).astype(np.int64),
+                                  e["col"][members]), 1)
+                choices.append((int(trial.max(axis=1).sum()), b, half))
+            if not choices:
+                raise AddressError(
+                    f"BackgroundSpikeSource '{pop.label}' finds no free background "
+                    f"generator with a block of {block} addresses in hemisphere {h}: a "
+                    f"hemisphere has {lay.buses_per_hemisphere} generators, one per PADI "
+                    "bus, and a block shares its bus's addresses with the neurons there; "
+                    "use fewer background populations per hemisphere, or SpikeSourcePoisson")
+            _, b, half = min(choices)
+            busy.add((int(h), b))
+            top[h, b, half] -= block
+            base = int(top[h, b, half])
+            e["bus"][members], e["half"][members], e["cls"][members] = b, half, SHARED
+            e["address"][members] = base + (e["cell"][members] - start)
+            rs = (half << SPLIT_BIT) | CLASS_BITS
+            e["row_select"][members] = rs
+            uses.append(BackgroundUse(int(h) * lay.buses_per_hemisphere + b, i, start,
+                                      pop.size, base, block - 1, rs))
+    return tuple(uses)
+
+
+def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray, cap: Capacity,
                   lay: RoutingLayout) -> None:
     """Put each spike source, per hemisphere, into the slot with a free address where
     it raises the row demand least (largest fan-out first); fills the host entries'
     bus, half, class, address and row select."""
-    chip = e["kind"] == 0
-    host = np.flatnonzero(~chip)
+    host = np.flatnonzero(e["kind"] == 1)
     if host.size == 0:
         return
-    load, free = _host_capacity(e, rows, lay)
+    load, free = cap.load, cap.free
     need = load.max(axis=2)                        # [slot, sign]
     pair = e["source"][host] * lay.n_hemispheres + e["hemi"][host]
     _, inverse, counts = np.unique(pair, return_inverse=True, return_counts=True)
@@ -382,8 +489,9 @@ def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray,
         need[best, inh] = max(need[best, inh], int(peak[slots == best][0]))
         _, b, half, cls = _unslot(best, lay)
         e["bus"][members], e["half"][members], e["cls"][members] = b, half, cls
-        e["address"][members] = lay.n_addresses - free[best]
+        e["address"][members] = cap.below[best]
         e["row_select"][members] = (half << SPLIT_BIT) | cls
+        cap.below[best] += 1
         free[best] -= 1
 
 
@@ -476,7 +584,8 @@ def _needed(listening, row, address, event, bus) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- configuration
-def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout) -> RoutingConfig:
+def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
+            background=()) -> RoutingConfig:
     """Labels, crossbar nodes and driver masks realising the routing."""
     chip = e["kind"] == 0
     circuits, first = np.unique(e["src_circuit"][chip], return_index=True)
@@ -499,9 +608,11 @@ def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout) -> Ro
         for bus in range(lay.n_buses):
             config = config.with_node(int(lay.host_input(j)), bus, mask=7 << bus_bits,
                                       target=bus << bus_bits)
+    used = {u.generator for u in background}
     for g in range(lay.n_background_generators):
         for bus in np.flatnonzero(lay.crossbar_nodes()[lay.background_input(g), :lay.n_buses]):
-            config = config.with_node(int(lay.background_input(g)), int(bus), enabled=False)
+            config = config.with_node(int(lay.background_input(g)), int(bus),
+                                      enabled=g in used)
     return config
 
 

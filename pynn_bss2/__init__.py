@@ -61,7 +61,12 @@ from .control import (  # noqa: F401
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_v  # noqa: F401
 from .projections import Projection  # noqa: F401
-from .standardmodels.cells import IF_curr_exp, SpikeSourceArray, SpikeSourcePoisson  # noqa: F401
+from .standardmodels.cells import (  # noqa: F401
+    BackgroundSpikeSource,
+    IF_curr_exp,
+    SpikeSourceArray,
+    SpikeSourcePoisson,
+)
 from .standardmodels.synapses import StaticSynapse  # noqa: F401
 
 _NEAREST = {

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mapping.graph import HOST, LIF_PARAMETERS, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
+from .mapping.graph import (BACKGROUND, HOST, LIF_PARAMETERS, NEURON, NetworkGraph, PopulationNode,
+                            ProjectionEdge)
 
 
 def build_graph(populations, projections, dt_ms: float) -> NetworkGraph:
@@ -19,6 +20,10 @@ def build_graph(populations, projections, dt_ms: float) -> NetworkGraph:
 def _node(population) -> PopulationNode:
     if population._is_host:
         return PopulationNode(population.label, population.size, HOST)
+    if population._is_background:
+        rate = np.broadcast_to(population._parameters["rate"], (population.size,))
+        return PopulationNode(population.label, population.size, BACKGROUND,
+                              {"rate": np.asarray(rate, float)})
     params = {name: np.broadcast_to(population._parameters[name], (population.size,)).astype(float)
               for name in LIF_PARAMETERS if name != "v_init"}
     params["v_init"] = np.asarray(population._initial["v"], float)

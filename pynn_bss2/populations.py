@@ -73,10 +73,10 @@ class _ParameterAccess:
         ``i``, bus ``i mod 4``).
         """
         root = self._root
-        if root._is_host:
+        if root._is_source:
             raise errors.InvalidParameterValueError(
-                f"Population '{root.label}': spike sources are played by the host and take "
-                "no neuron circuit, so they cannot be pinned")
+                f"Population '{root.label}': spike sources are played by the host or the "
+                "background generators and take no neuron circuit, so they cannot be pinned")
         circuits = np.asarray(circuits, np.int64).ravel()
         if circuits.size != self.size:
             raise errors.InvalidParameterValueError(
@@ -129,7 +129,18 @@ class Population(_ParameterAccess, common.Population):
 
     @property
     def _is_host(self) -> bool:
+        """Spike sources the host plays."""
         return getattr(self.celltype, "placement", None) == "host"
+
+    @property
+    def _is_background(self) -> bool:
+        """Spike sources the chip's background generators make."""
+        return getattr(self.celltype, "placement", None) == "background"
+
+    @property
+    def _is_source(self) -> bool:
+        """Spike sources of either kind: no neuron circuit."""
+        return self._is_host or self._is_background
 
     def _create_cells(self):
         if not (isinstance(self.celltype, StandardCellType) and hasattr(self.celltype, "placement")):

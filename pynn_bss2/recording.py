@@ -44,7 +44,7 @@ class Recorder(recording.Recorder):
     def _circuits_recording(self, name: str) -> np.ndarray:
         """Circuits whose ``name`` signal this recorder wants from the next run."""
         ids = self._recorded_ids(name)
-        if ids.size == 0 or self.population._is_host:
+        if ids.size == 0 or self.population._is_source:
             return np.zeros(0, np.int64)
         return self.population._circuits[self.population.id_to_index(ids)]
 
@@ -54,7 +54,7 @@ class Recorder(recording.Recorder):
         spec, pop = state.spec, self.population
         wanted = self._recorded_ids("spikes")
         if wanted.size:
-            if pop._is_host:
+            if pop._is_source:
                 index, ticks = pop._window
             else:
                 owner = np.full(state.emulator.n_circuits, -1, np.int64)

@@ -7,6 +7,7 @@ to biological time and model units.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -15,6 +16,8 @@ from pyNN import common
 from pyNN.errors import RoundingWarning
 
 from .cython_core import BusLimits, Compartments, Emulator, Noise
+from .cython_core.background import generate
+from .cython_core.routing import resolve_inputs
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
@@ -116,6 +119,7 @@ class State(common.control.BaseState):
             population._emit(self.t, t1)
         self.emulator.queue_host_events(
             *host_events(self._host_populations, self.config.host, self.emulator, n_steps))
+        self._background_events(self.t, t1)
         interval = self._sampling_steps()
         recorded = [r._circuits_recording("v") for r in self.recorders]
         circuits = np.unique(np.concatenate(recorded)) if recorded else None
@@ -153,7 +157,7 @@ class State(common.control.BaseState):
         for i, population in enumerate(self.populations):
             if population._is_host:
                 population._host_offset = host_offsets[i]
-            else:
+            elif not population._is_background:
                 start = neuron_offsets[i]
                 population._circuits = config.placement.circuit[start:start + population.size]
         self._host_populations = [p for p in self.populations if p._is_host]
@@ -179,9 +183,45 @@ class State(common.control.BaseState):
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
 
+    def _background_events(self, t0: float, t1: float) -> None:
+        """The background generators' spikes of ``(t0, t1]`` (biological ms): queued
+        through the routing fabric, and kept by their populations for recording."""
+        spec, config = self.spec, self.config
+        if not config.generators:
+            return
+        clock = spec.bg_clock_mhz
+        half_cycle = 0.5 / clock  # (t0, t1]: a spike at t0 belonged to the last run
+        lay = config.fabric.layout
+        kept = {}
+        for g in config.generators:
+            seed = int(np.random.SeedSequence([self.seed, g.use.population]).generate_state(1)[0])
+            settings = dataclasses.replace(g.settings, seed=seed)
+            times, labels = generate(settings, spec.bio_ms_to_hw_us(t0) + half_cycle,
+                                     spec.bio_ms_to_hw_us(t1) + half_cycle, clock)
+            ticks = spec.hw_us_to_ticks(times)
+            events = resolve_inputs(config.fabric, ticks, labels,
+                                    lay.background_input(g.use.generator))
+            self.emulator.queue_host_events(events.tick, events.row, events.address,
+                                            events.bus, events.group)
+            cell = (labels & g.use.mask) - (g.use.base_address & g.use.mask)
+            real = cell < g.use.n_cells
+            kept[g.use.population] = (cell[real].astype(np.int64), ticks[real])
+        for i, population in enumerate(self.populations):
+            if population._is_background:
+                population._window = kept.get(i, (np.zeros(0, np.int64),
+                                                  np.zeros(0, np.int64)))
+
     def _warn_rounding(self, report) -> None:
         """One RoundingWarning per mapping naming each projection whose weights the
         6-bit codes changed, with the largest relative error."""
+        for g in report.generators:
+            error = abs(g.realised_hz - g.requested_hz) / max(g.requested_hz, 1e-12)
+            if error > 0.01:
+                warnings.warn(
+                    f"BackgroundSpikeSource '{g.label}': {g.requested_hz:g} Hz per cell is "
+                    f"realised as {g.realised_hz:.4g} Hz by background generator "
+                    f"{g.use.generator} (its period and rate registers)", RoundingWarning,
+                    stacklevel=4)
         changed = [p for p in report.projections if p.max_rel_weight_error > 1e-9 or p.n_lost]
         if changed:
             text = "; ".join(

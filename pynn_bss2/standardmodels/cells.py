@@ -4,9 +4,9 @@ Native parameter names equal PyNN's standard names: the translation to hardware
 units happens in the mapping compiler (``pynn_bss2.mapping.discretize``), where the
 voltage map and the acceleration factor are known.
 """
-from pyNN.standardmodels import build_translations, cells
+from pyNN.standardmodels import StandardCellType, build_translations, cells
 
-from ..mapping.graph import HOST, NEURON
+from ..mapping.graph import BACKGROUND, HOST, NEURON
 
 
 def _identity(*names):
@@ -46,3 +46,25 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
         "start",     # ms
         "duration",  # ms
     )
+
+
+class BackgroundSpikeSource(StandardCellType):
+    """Poisson-like spike sources made on the chip by its background generators.
+
+    A population of up to 64 cells, each firing at ``rate`` (Hz, the same for all
+    cells) as a binned Bernoulli process: one generator per hemisphere it projects into
+    draws, at every period of its clock, whether to fire and which cell fires (the
+    random low bits of its label). Its spikes never cross the host link, so they cost
+    no host bandwidth; the chip has 8 generators, 4 per hemisphere, one per PADI bus.
+    The rate is realised to the generator's register resolution (reported). Delays of
+    connections from these sources are not realised: their spikes are random anyway.
+    A chip-specific cell type (not part of PyNN's standard library).
+    """
+
+    placement = BACKGROUND
+    default_parameters = {"rate": 1.0}   # Hz
+    recordable = ["spikes"]
+    injectable = False
+    receptor_types = ()
+    units = {"rate": "Hz"}
+    translations = _identity("rate")

@@ -59,7 +59,8 @@ def test_full_chip_network_compiles_and_validates():
     assert report.resources == {"neuron circuits": (512, 512), "synapse drivers": (256, 256),
                                 "synapse rows": (512, 512), "synapses": (131072, 131072),
                                 "PADI buses": (8, 8), "spike-source drivers": (192, 192),
-                                "event outputs": (0, 8), "chips": (1, 1)}
+                                "event outputs": (0, 8), "background generators": (0, 8),
+                                "chips": (1, 1)}
     assert np.all(config.synapses.weights > 0) and np.all(config.synapses.row_sign == 1)
     host = config.host   # each cell's spike: one bus event per hemisphere
     for c in range(256):
@@ -113,7 +114,8 @@ def test_report_resources_match_the_config():
         "synapse rows": (len(rows), 512), "synapses": (int(np.count_nonzero(w)), 131072),
         "PADI buses": (len(buses), 8),
         "spike-source drivers": (sum(b.rows // 2 for b in source_slots), 192),
-        "event outputs": (len(set(((senders % 256) // 32).tolist())), 8), "chips": (1, 1)}
+        "event outputs": (len(set(((senders % 256) // 32).tolist())), 8),
+        "background generators": (0, 8), "chips": (1, 1)}
     assert sum(b.synapses for b in report.buses) == np.count_nonzero(w)
 
 

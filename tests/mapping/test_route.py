@@ -15,6 +15,7 @@ from pynn_bss2.cython_core.routing import resolve_inputs, resolve_routes
 from pynn_bss2.errors import AddressError, MappingError, RoutingError, RowError
 from pynn_bss2.mapping.chip_spec import ChipSpec
 from pynn_bss2.mapping.discretize import Synapses, discretize
+from pynn_bss2.mapping.graph import BACKGROUND, PopulationNode
 from pynn_bss2.mapping.place import Placement, place_in_order
 from pynn_bss2.mapping.route import host_label, route
 
@@ -56,6 +57,15 @@ def _realised(disc, placement, routing):
             senders.add(c)
             part = slice(full.ptr[c], full.ptr[c + 1])
             hits = _delivered(arrays, full.row[part], full.address[part])
+        elif kind == 2:   # a background generator's label for this cell, in each hemisphere
+            hits = {}
+            lay = routing.config.layout
+            for use in routing.background:
+                if use.first_cell <= cell < use.first_cell + use.n_cells:
+                    label = use.row_select << 6 | (use.base_address + cell - use.first_cell)
+                    ev = resolve_inputs(routing.config, [0], [label],
+                                        lay.background_input(use.generator))
+                    hits.update(_delivered(arrays, ev.row, ev.address))
         else:
             part = slice(host.ptr[cell], host.ptr[cell + 1])
             mine = host.delay_tick[part] == delay
@@ -309,7 +319,7 @@ def test_host_label_layout():
 def test_when_the_greedy_assignment_fails_the_exact_program_routes(monkeypatch):
     from pynn_bss2.mapping import route as route_module
 
-    def greedy_gives_up(graph, e, rows, lay):
+    def greedy_gives_up(graph, e, rows, cap, lay):
         raise AddressError("the greedy assignment gave up")
 
     monkeypatch.setattr(route_module, "_assign_hosts", greedy_gives_up)
@@ -318,3 +328,39 @@ def test_when_the_greedy_assignment_fails_the_exact_program_routes(monkeypatch):
     g = graph([sources("in", 600), neurons("n", 300)],
               [edge("p", 0, 1, np.arange(600), np.arange(600) // 2, 1.0)])
     _check(*_route(g))
+
+
+def _background(label, size):
+    return PopulationNode(label, size, BACKGROUND, {"rate": np.full(size, 10.0)})
+
+
+def test_background_generators_feed_their_hemispheres_through_their_buses():
+    rng = np.random.default_rng(2)
+    i, j = np.nonzero(rng.random((40, 300)) < 0.2)
+    k, m = np.nonzero(rng.random((10, 300)) < 0.5)
+    g = graph([_background("bg", 40), _background("bg2", 10), neurons("n", 300),
+               sources("in", 5)],
+              [edge("b", 0, 2, i, j, 1.0), edge("b2", 1, 2, k, m, 0.5, sign=-1),
+               edge("h", 3, 2, [0, 1, 2], [0, 100, 299], 1.0)])
+    disc, placement, routing = _route(g)
+    _check(disc, placement, routing)
+    uses = routing.background
+    assert {u.generator // 4 for u in uses} == {0, 1}          # both hemispheres
+    assert len({u.generator for u in uses}) == len(uses) == 4   # one generator each
+    assert sorted(u.mask for u in uses) == [15, 15, 63, 63]
+    for u in uses:   # the generator's node is on, others' off
+        lay = routing.config.layout
+        node = routing.config.xbar_enabled[lay.background_input(u.generator)]
+        assert node[(u.generator // 4) * 4 + u.generator % 4]
+
+
+def test_more_than_64_background_cells_or_generators_raise():
+    with pytest.raises(AddressError, match=re.escape(
+            "BackgroundSpikeSource 'big' has 65 cells but a background generator feeds at "
+            "most 64")):
+        _route(graph([_background("big", 65), neurons("n", 2)],
+                     [edge("b", 0, 1, [0], [0], 1.0)]))
+    pops = [_background(f"bg{x}", 4) for x in range(5)] + [neurons("n", 2)]
+    edges = [edge(f"b{x}", x, 5, [0], [0], 1.0) for x in range(5)]
+    with pytest.raises(AddressError, match="finds no free background generator"):
+        _route(graph(pops, edges))

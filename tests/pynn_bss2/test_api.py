@@ -173,7 +173,7 @@ def test_models_the_chip_cannot_realise_say_what_to_use():
         sim.Izhikevich
     assert not hasattr(sim, "HH_cond_exp")
     assert set(sim.list_standard_models()) == {"IF_curr_exp", "SpikeSourceArray",
-                                               "SpikeSourcePoisson"}
+                                               "SpikeSourcePoisson", "BackgroundSpikeSource"}
 
 
 def test_mapping_report_after_run():
@@ -313,3 +313,46 @@ def test_a_network_larger_than_a_chip_runs_on_a_system_of_chips():
     assert moved_b - t_spike == pytest.approx(1.3 + 0.1, abs=0.1 + 1e-9)
     with pytest.raises(ValueError, match=r"setup\(chips=0\)"):
         sim.setup(chips=0)
+
+
+def _background_run(seed, rate=20.0, t=2000.0):
+    sim.setup(timestep=0.1, imperfections="none", seed=seed)
+    bg = sim.Population(40, sim.BackgroundSpikeSource(rate=rate), label="bg")
+    cells = sim.Population(50, sim.IF_curr_exp(), label="cells")
+    sim.Projection(bg, cells, sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(1)),
+                   sim.StaticSynapse(weight=0.3))
+    bg.record("spikes")
+    cells.record("v")
+    sim.run(t)
+    trains = bg.get_data().segments[0].spiketrains
+    v = cells.get_data().segments[0].filter(name="v")[0].magnitude
+    return [np.asarray(s) for s in trains], v, sim.get_mapping_report()
+
+
+def test_background_spike_sources_fire_at_their_rate_on_chip():
+    trains, v, report = _background_run(seed=3)
+    counts = np.array([len(s) for s in trains])
+    # 40 cells x 2 s x 20 Hz = 1600 expected: within 4 standard deviations of Poisson
+    assert abs(counts.sum() - 1600) < 4 * np.sqrt(1600)
+    isi = np.concatenate([np.diff(s) for s in trains if len(s) > 2])
+    assert 0.85 < isi.std() / isi.mean() < 1.15                 # Poisson-like
+    assert v.std() > 0.5                                        # the input arrives
+    (g,) = report.generators
+    assert g.requested_hz == 20.0 and abs(g.realised_hz - 20.0) < 0.02
+    assert report.resources["background generators"] == (1, 8)
+    assert "background generator 0: 'bg', 20 Hz per cell requested" in str(report)
+    same, _, _ = _background_run(seed=3)
+    other, _, _ = _background_run(seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip(trains, same))
+    assert not all(np.array_equal(a, b) for a, b in zip(trains, other))
+
+
+def test_background_sources_that_cannot_be_realised_say_why():
+    sim.setup(timestep=0.1, imperfections="none")
+    bg = sim.Population(4, sim.BackgroundSpikeSource(rate=[1.0, 2.0, 1.0, 1.0]))
+    cells = sim.Population(2, sim.IF_curr_exp())
+    sim.Projection(bg, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+    with pytest.raises(ValueError, match="one background generator makes one rate"):
+        sim.run(1.0)
+    with pytest.raises(pynn_errors.InvalidParameterValueError, match="cannot be pinned"):
+        bg.pin([0, 1, 2, 3])
