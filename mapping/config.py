@@ -161,6 +161,13 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
         scale = width[cell] if name in ("gain_exc", "gain_inh") else 1.0
         arr[member] = np.asarray(disc.neurons[name])[cell] * scale
         fields[name] = arr
+    # the AdEx and conductance settings, where a network uses them; idle circuits keep
+    # the features off (the defaults of CircuitParameters)
+    plain = CircuitParameters(**fields)
+    for name in set(disc.neurons) - set(idle):
+        arr = np.array(getattr(plain, name))
+        arr[member] = np.asarray(disc.neurons[name])[cell]
+        fields[name] = arr
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
                       disc.voltage_map)

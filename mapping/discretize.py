@@ -135,7 +135,10 @@ def choose_voltage_map(graph: NetworkGraph, spec: ChipSpec) -> VoltageMap:
     """Map the span of rest, reset, threshold and initial potentials, with headroom,
     onto the chip's well-readable voltage range."""
     used = np.concatenate([graph.neuron_parameter(p)
-                           for p in ("v_rest", "v_reset", "v_thresh", "v_init")])
+                           for p in ("v_rest", "v_reset", "v_thresh", "v_init")]
+                          + [graph.neuron_parameter(p)[graph.neuron_parameter(flag) > 0]
+                             for p, flag in (("e_rev_E", "cond_exc"), ("e_rev_I", "cond_inh"),
+                                             ("v_spike", "adex"))])
     lo, hi = (used.min(), used.max()) if used.size else (-70.0, -50.0)
     span = max(hi - lo, 1.0)
     model_lo = lo - _HEADROOM_BELOW * span
@@ -260,20 +263,43 @@ def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neuron
 
 def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
                      gains: np.ndarray) -> dict:
-    """Per-neuron hardware settings: V, us, pF, nA (see CircuitParameters)."""
+    """Per-neuron hardware settings: V, us, pF, nA, nS (see CircuitParameters).
+
+    Currents scale by the same dV/dt after voltage and time scaling; a conductance in
+    uS carries nA per mV, so it scales by that current scale over the voltage map's
+    slope (nS of chip per uS of model). Conductance-based receptors' gains (model uS
+    per weight LSB) scale that way, current-based ones' (nA per LSB) like currents. For
+    AdEx cells ``v_thresh`` is the exponential term's V_T and ``v_spike`` the
+    detection threshold; adaptation is driven by ``V - v_rest``.
+    """
     p = graph.neuron_parameter
     c_mem = np.full(graph.n_cells(NEURON), spec.c_mem_max_pf)
-    # hardware nA per model nA: same dV/dt after voltage and time scaling
     current_scale = c_mem * vmap.slope_v_per_mv * spec.acceleration / p("cm")
-    return dict(
+    conductance_scale = current_scale / vmap.slope_v_per_mv   # chip nS per model uS
+    cond_e, cond_i, adex = p("cond_exc") > 0, p("cond_inh") > 0, p("adex") > 0
+    out = dict(
         v_leak=vmap.to_hw(p("v_rest")), v_reset=vmap.to_hw(p("v_reset")),
-        v_thresh=vmap.to_hw(p("v_thresh")), v_init=vmap.to_hw(p("v_init")),
+        v_thresh=vmap.to_hw(np.where(adex, p("v_spike"), p("v_thresh"))),
+        v_init=vmap.to_hw(p("v_init")),
         tau_mem=spec.bio_ms_to_hw_us(p("tau_m")),
         tau_syn_exc=spec.bio_ms_to_hw_us(p("tau_syn_E")),
         tau_syn_inh=spec.bio_ms_to_hw_us(p("tau_syn_I")),
         tau_ref=spec.bio_ms_to_hw_us(p("tau_refrac")),
         c_mem=c_mem, i_offset=p("i_offset") * current_scale,
-        gain_exc=gains[0] * current_scale, gain_inh=gains[1] * current_scale)
+        gain_exc=gains[0] * np.where(cond_e, conductance_scale, current_scale),
+        gain_inh=gains[1] * np.where(cond_i, conductance_scale, current_scale))
+    if cond_e.any() or cond_i.any() or adex.any():
+        out.update(
+            cond_exc=cond_e, cond_inh=cond_i,
+            e_rev_exc=vmap.to_hw(p("e_rev_E")), e_rev_inh=vmap.to_hw(p("e_rev_I")),
+            exp_on=adex & (p("delta_T") > 0), v_exp=vmap.to_hw(p("v_thresh")),
+            delta_t=np.where(adex & (p("delta_T") > 0),
+                             p("delta_T") * vmap.slope_v_per_mv, 1.0),
+            adapt_on=adex, a_adapt=p("a") * 1e-3 * conductance_scale,
+            b_adapt=p("b") * current_scale,
+            tau_w=np.where(adex, spec.bio_ms_to_hw_us(p("tau_w")), 1.0),
+            v_adapt=vmap.to_hw(p("v_rest")))
+    return out
 
 
 def _span(values: np.ndarray) -> tuple[float, float]:

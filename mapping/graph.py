@@ -27,6 +27,22 @@ LIF_PARAMETERS = (
     "i_offset",    # nA, constant offset current
 )
 
+OPTIONAL_PARAMETERS = {
+    # name: value where a population does not have it (the feature is off)
+    "cond_exc": 0.0,   # 1: conductance-based excitatory input (weights in uS)
+    "cond_inh": 0.0,   # 1: conductance-based inhibitory input
+    "e_rev_E": 0.0,    # mV, excitatory reversal potential
+    "e_rev_I": -70.0,  # mV, inhibitory reversal potential
+    "adex": 0.0,       # 1: exponential term and adaptation (AdEx)
+    "delta_T": 0.0,    # mV, slope factor
+    "v_spike": 0.0,    # mV, spike detection (AdEx; v_thresh is then V_T)
+    "a": 0.0,          # nS, subthreshold adaptation
+    "b": 0.0,          # nA, spike-triggered adaptation
+    "tau_w": 100.0,    # ms, adaptation time constant
+}
+"""Parameters of the conductance-based and AdEx cell types, with the values that
+switch their feature off for the others."""
+
 
 @dataclass(frozen=True)
 class PopulationNode:
@@ -94,7 +110,10 @@ class NetworkGraph:
         return sum(self.populations[i].size for i in self.indices_of(kind))
 
     def neuron_parameter(self, name: str) -> np.ndarray:
-        """One parameter of every neuron cell, in global neuron order."""
+        """One parameter of every neuron cell, in global neuron order (an optional one
+        at its "off" value where a population lacks it)."""
         parts = [np.asarray(self.populations[i].params[name], float)
+                 if name in self.populations[i].params else
+                 np.full(self.populations[i].size, OPTIONAL_PARAMETERS[name])
                  for i in self.indices_of(NEURON)]
         return np.concatenate(parts) if parts else np.zeros(0)

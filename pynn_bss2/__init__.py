@@ -62,7 +62,9 @@ from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_v  # noqa: F401
 from .projections import Projection  # noqa: F401
 from .standardmodels.cells import (  # noqa: F401
+    EIF_cond_exp_isfa_ista,
     BackgroundSpikeSource,
+    IF_cond_exp,
     IF_curr_exp,
     SpikeSourceArray,
     SpikeSourcePoisson,
@@ -71,10 +73,8 @@ from .standardmodels.synapses import StaticSynapse  # noqa: F401
 
 _NEAREST = {
     "IF_curr_alpha": "IF_curr_exp (exponential current-based synapses)",
-    "IF_cond_exp": "IF_curr_exp for now; conductance-based synapses are on the roadmap",
-    "IF_cond_alpha": "IF_curr_exp (the chip's synapses are exponential)",
-    "EIF_cond_exp_isfa_ista": "IF_curr_exp for now; the AdEx circuit is on the roadmap",
-    "EIF_cond_alpha_isfa_ista": "IF_curr_exp for now; the AdEx circuit is on the roadmap",
+    "IF_cond_alpha": "IF_cond_exp (the chip's synapses are exponential)",
+    "EIF_cond_alpha_isfa_ista": "EIF_cond_exp_isfa_ista (the chip's synapses are exponential)",
     "HH_cond_exp": "IF_curr_exp: the chip has no Hodgkin-Huxley circuit",
     "Izhikevich": "IF_curr_exp: the chip's neurons are (adaptive) integrate-and-fire",
     "IF_facets_hardware1": "IF_curr_exp",

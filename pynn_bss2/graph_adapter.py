@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mapping.graph import (BACKGROUND, HOST, LIF_PARAMETERS, NEURON, NetworkGraph, PopulationNode,
+from .mapping.graph import (BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode,
                             ProjectionEdge)
 
 
@@ -13,7 +13,7 @@ def build_graph(populations, projections, dt_ms: float) -> NetworkGraph:
     nodes = tuple(_node(p) for p in populations)
     edges = []
     for origin, proj in enumerate(projections):
-        edges.extend(_edges(proj, first_ids, origin))
+        edges.extend(_edges(proj, first_ids, origin, populations))
     return NetworkGraph(nodes, tuple(edges), float(dt_ms))
 
 
@@ -24,8 +24,10 @@ def _node(population) -> PopulationNode:
         rate = np.broadcast_to(population._parameters["rate"], (population.size,))
         return PopulationNode(population.label, population.size, BACKGROUND,
                               {"rate": np.asarray(rate, float)})
-    params = {name: np.broadcast_to(population._parameters[name], (population.size,)).astype(float)
-              for name in LIF_PARAMETERS if name != "v_init"}
+    params = {name: np.broadcast_to(value, (population.size,)).astype(float)
+              for name, value in population._parameters.items()}
+    params.update({flag: np.full(population.size, value)
+                   for flag, value in population.celltype.flags.items()})
     params["v_init"] = np.asarray(population._initial["v"], float)
     return PopulationNode(population.label, population.size, NEURON, params,
                           getattr(population, "_pinned", None))
@@ -41,14 +43,17 @@ def _split(cells, indices: np.ndarray, first_ids: np.ndarray):
     return pop, ids - first_ids[pop]
 
 
-def _edges(proj, first_ids: np.ndarray, origin: int) -> list[ProjectionEdge]:
+def _edges(proj, first_ids: np.ndarray, origin: int, populations) -> list[ProjectionEdge]:
     pre_idx, post_idx, weight, delay = proj._arrays()
     pre_pop, pre_local = _split(proj.pre, pre_idx, first_ids)
     post_pop, post_local = _split(proj.post, post_idx, first_ids)
-    # current-based synapses: the sign of the weight decides, as in NEST; a zero weight
-    # follows the receptor type
+    # current-based synapses: the sign of the weight decides, as in NEST (a zero weight
+    # follows the receptor type); conductance-based ones: the receptor type, weights >= 0
     receptor_sign = -1 if proj.receptor_type == "inhibitory" else 1
-    sign = np.where(weight > 0, 1, np.where(weight < 0, -1, receptor_sign)).astype(np.int64)
+    by_weight = np.where(weight > 0, 1, np.where(weight < 0, -1, receptor_sign)).astype(np.int64)
+    conductance = np.array([bool(getattr(p.celltype, "conductance_based", False))
+                            for p in populations])
+    sign = np.where(conductance[post_pop], receptor_sign, by_weight).astype(np.int64)
     edges = []
     for a in np.unique(pre_pop):
         for b in np.unique(post_pop):

@@ -13,6 +13,10 @@ from pyNN import recording
 from . import simulator
 
 
+SIGNALS = {"v": "v", "w": "w", "gsyn_exc": "syn_exc", "gsyn_inh": "syn_inh"}
+"""PyNN's recordable signals and the emulator's observables behind them."""
+
+
 class Recorder(recording.Recorder):
     _simulator = simulator
 
@@ -65,13 +69,33 @@ class Recorder(recording.Recorder):
             ids = np.asarray(pop.all_cells, np.int64)[index]
             keep = np.isin(ids, wanted)
             self._spikes.append((ids[keep], spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks[keep]))))
-        v_ids = self._recorded_ids("v")
-        if v_ids.size and raw.v.size:
-            columns = np.searchsorted(raw.recorded, self._circuits_recording("v"))
+        for name, observable in SIGNALS.items():
+            ids = self._recorded_ids(name)
+            if ids.size == 0 or observable not in raw.traces or not raw.v.size:
+                continue
+            circuits = self._circuits_recording(name)
+            columns = np.searchsorted(raw.recorded, circuits)
             every = int(round(self.sampling_interval / state.dt))
             rows = raw.sample_step % every == 0
-            values = state.config.voltage_map.to_model(raw.v[np.ix_(rows, columns)])
-            self._signals.setdefault("v", []).append((v_ids, values))
+            hw = raw.traces[observable][np.ix_(rows, columns)]
+            self._signals.setdefault(name, []).append((ids, self._to_model(name, hw, ids,
+                                                                            circuits)))
+
+    def _to_model(self, name: str, hw: np.ndarray, ids, circuits) -> np.ndarray:
+        """Chip units -> PyNN's: V -> mV through the voltage map; nA -> nA and nS -> uS
+        through the cell's current scale (chip capacitance over the cell's, times the
+        map's slope and the acceleration), as the compiler set them."""
+        state = self._simulator.state
+        vmap = state.config.voltage_map
+        if name == "v":
+            return vmap.to_model(hw)
+        pop = self.population
+        cm = np.broadcast_to(pop._parameters["cm"], (pop.size,))[pop.id_to_index(ids)]
+        c_chip = state.emulator.merged.c_mem[circuits]
+        current_scale = c_chip * vmap.slope_v_per_mv * state.spec.acceleration / cm
+        if name == "w":
+            return hw / current_scale[None, :]
+        return hw / (current_scale / vmap.slope_v_per_mv)[None, :]
 
     def _get_spiketimes(self, requested_ids, clear=False):
         ids = np.concatenate([c[0] for c in self._spikes]) if self._spikes else np.zeros(0, np.int64)

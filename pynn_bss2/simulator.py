@@ -21,6 +21,7 @@ from .cython_core.routing import resolve_inputs
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
+from .recording import SIGNALS
 from .mapping import HOST, NEURON, ChipSpec
 from .mapping.multichip import compile_system
 from .mapping.calibration import calibrate
@@ -121,10 +122,12 @@ class State(common.control.BaseState):
             *host_events(self._host_populations, self.config.host, self.emulator, n_steps))
         self._background_events(self.t, t1)
         interval = self._sampling_steps()
-        recorded = [r._circuits_recording("v") for r in self.recorders]
+        recorded = [r._circuits_recording(name) for r in self.recorders for name in SIGNALS]
         circuits = np.unique(np.concatenate(recorded)) if recorded else None
+        observables = sorted({SIGNALS[name] for r in self.recorders for name in SIGNALS
+                              if r._recorded_ids(name).size}) or ["v"]
         raw = self.emulator.run(n_steps, record=circuits, interval_steps=interval,
-                                record_start=(self.step == 0))
+                                record_start=(self.step == 0), observables=observables)
         self.t = t1
         self.running = True
         self._warn_dropped(raw.dropped)

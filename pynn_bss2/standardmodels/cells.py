@@ -16,6 +16,7 @@ def _identity(*names):
 class IF_curr_exp(cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
     placement = NEURON
+    flags = {}
 
     translations = _identity(
         "tau_m",       # ms, membrane time constant
@@ -27,6 +28,37 @@ class IF_curr_exp(cells.IF_curr_exp):
         "i_offset",    # nA, offset current
         "tau_syn_E",   # ms, excitatory synaptic time constant
         "tau_syn_I",   # ms, inhibitory synaptic time constant
+    )
+
+
+class IF_cond_exp(cells.IF_cond_exp):
+    __doc__ = cells.IF_cond_exp.__doc__
+    placement = NEURON
+    flags = {"cond_exc": 1.0, "cond_inh": 1.0}
+    recordable = ["spikes", "v", "gsyn_exc", "gsyn_inh"]
+
+    translations = _identity(
+        "tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset",
+        "tau_syn_E", "tau_syn_I",
+        "e_rev_E",     # mV, excitatory reversal potential
+        "e_rev_I",     # mV, inhibitory reversal potential
+    )
+
+
+class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
+    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
+    placement = NEURON
+    flags = {"cond_exc": 1.0, "cond_inh": 1.0, "adex": 1.0}
+    recordable = ["spikes", "v", "w", "gsyn_exc", "gsyn_inh"]
+
+    translations = _identity(
+        "tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset",
+        "tau_syn_E", "tau_syn_I", "e_rev_E", "e_rev_I",
+        "v_spike",     # mV, spike detection (v_thresh is the exponential term's V_T)
+        "delta_T",     # mV, slope factor
+        "a",           # nS, subthreshold adaptation
+        "b",           # nA, spike-triggered adaptation
+        "tau_w",       # ms, adaptation time constant
     )
 
 

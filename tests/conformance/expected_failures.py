@@ -10,18 +10,21 @@ comes next, the reason says so too.
 Reasons starting with "BUG:" are defects of pynn_bss2 in API paths it supports; they
 are listed here only until they are fixed.
 
+IF_cond_exp, EIF_cond_exp_isfa_ista and gsyn/w recording landed after the first triage:
+18 tests that needed only them pass and left this list; the reasons of the rest name
+what comes next.
+
 Some tests only run when optional packages are installed (scipy: the Poisson/Gamma
 statistics tests and scenario 3; morphio: scenario 5); without them they are skipped
 before the xfail applies.
 """
 
-_COND = "needs IF_cond_exp (conductance-based cells arrive with issue 5)"
-_COND_ONLY = _COND + "; with IF_curr_exp in its place the test passes"
+_COND = ("IF_cond_exp and EIF_cond_exp_isfa_ista exist now; the test still fails, on "
+         "what follows (not yet re-triaged)")
 _TM = "TsodyksMarkramSynapse (no short-term plasticity yet)"
 _STDP = "STDPMechanism with SpikePairRule/AdditiveWeightDependence (no plasticity yet)"
 EXPECTED_FAILURES = {
     # --- simulation control -------------------------------------------------------------
-    "test__simulation_control.py::test_run_until": _COND_ONLY,
 
     # --- cell types -----------------------------------------------------------------------
     "test_cell_types.py::test_EIF_cond_alpha_isfa_ista":
@@ -40,32 +43,21 @@ EXPECTED_FAILURES = {
         "isyn/gsyn",
 
     # --- fine-grained connection API ------------------------------------------------------
-    "test_connection_handling.py::test_connections_attribute":
-        _COND_ONLY,
-    "test_connection_handling.py::test_connection_access_weight_and_delay":
-        _COND_ONLY,
-    "test_connection_handling.py::test_issue652": _COND + " and " + _STDP,
+    "test_connection_handling.py::test_issue652": _STDP,
 
     # --- connectors -------------------------------------------------------------------------
-    "test_connectors.py::test_all_to_all_static_no_self": _COND_ONLY,
-    "test_connectors.py::test_all_to_all_tsodyksmarkram": _COND + " and " + _TM,
-    "test_connectors.py::test_fixed_number_pre_no_replacement": _COND_ONLY,
-    "test_connectors.py::test_fixed_number_pre_with_replacement": _COND_ONLY,
+    "test_connectors.py::test_all_to_all_tsodyksmarkram": _TM,
     "test_connectors.py::test_fixed_number_pre_with_replacement_heterogeneous_parameters":
-        _COND + " and " + _TM,
-    "test_connectors.py::test_fixed_number_post_no_replacement": _COND_ONLY,
-    "test_connectors.py::test_fixed_number_post_with_replacement": _COND_ONLY,
+        _TM,
     "test_connectors.py::test_fixed_number_post_with_replacement_heterogeneous_parameters":
-        _COND + " and " + _TM,
-    "test_connectors.py::test_issue309": _COND_ONLY,
-    "test_connectors.py::test_issue622": _COND_ONLY,
+        _TM,
 
     # --- current sources ----------------------------------------------------------------
     "test_electrodes.py::test_changing_electrode": "needs DCSource current sources (issue 5)",
     "test_electrodes.py::test_ticket226":
         "needs IF_curr_alpha (the chip's synapses are exponential) and DCSource (issue 5)",
     "test_electrodes.py::test_issue165":
-        "needs IF_cond_exp and DCSource current sources (issue 5)",
+        "needs DCSource current sources (issue 5)",
     "test_electrodes.py::test_issue321":
         "needs IF_curr_alpha (the chip's synapses are exponential) and DCSource/"
         "StepCurrentSource current sources (issue 5)",
@@ -93,34 +85,23 @@ EXPECTED_FAILURES = {
         "pynn_bss2 (documented in control.setup; the chip has no programmable axonal "
         "delays), so get_min_delay() is 0.1 ms, not the network's smallest delay 0.5 ms "
         "as in NEST",
-    "test_issue274.py::test_issue274": _COND_ONLY,
 
     # --- parameter handling -------------------------------------------------------------
-    "test_parameter_handling.py::test_issue302": _COND_ONLY,
     "test_parameter_handling.py::test_set_synaptic_parameters_fully_connected":
-        _COND + " and " + _TM,
+        _TM,
     "test_parameter_handling.py::test_set_synaptic_parameters_partially_connected":
-        _COND + " and " + _TM,
+        _TM,
     "test_parameter_handling.py::test_set_synaptic_parameters_multiply_connected":
-        _COND + " and " + _TM,
-    "test_parameter_handling.py::test_issue505": _COND + " and " + _TM,
+        _TM,
+    "test_parameter_handling.py::test_issue505": _TM,
 
     # --- procedural API -----------------------------------------------------------------
-    "test_procedural_api.py::test_ticket195":
-        _COND + ": the expected spike at 13.4 ms comes from a 0.01 uS conductance "
-        "synapse; with IF_curr_exp the same weight is a 0.01 nA current and the cell "
-        "does not fire",
 
     # --- recording ----------------------------------------------------------------------
-    "test_recording.py::test_reset_recording": _COND + "; behind it, " + _COND_ONLY,
-    "test_recording.py::test_record_vm_and_gsyn_from_assembly":
-        "needs IF_cond_exp and EIF_cond_exp_isfa_ista, and recording of gsyn_exc/gsyn_inh",
     "test_recording.py::test_issue259":
         "by design: SpikeSourceArray spikes are emitted (and recorded) on the FPGA's 8 ns "
         "timestamp grid, 8 us biological, so 0.075 ms comes back as 0.072 ms; the test "
         "asks for exact off-grid times (NEST's spike_precision='off_grid', rtol 1e-17)",
-    "test_recording.py::test_sampling_interval": _COND_ONLY,
-    "test_recording.py::test_mix_procedural_and_oo": _COND_ONLY,
     "test_recording.py::test_record_with_filename":
         "needs DCSource current sources (issue 5); with i_offset in place of the "
         "DCSource the recording checks pass",
@@ -129,7 +110,6 @@ EXPECTED_FAILURES = {
         "DCSource the test passes",
 
     # --- network scenarios --------------------------------------------------------------
-    "test_scenario1.py::test_scenario1": _COND,
     "test_scenario1.py::test_scenario1a":
         "needs IF_cond_alpha (alpha-shaped conductances; the chip's synapses are "
         "exponential)",
@@ -137,7 +117,7 @@ EXPECTED_FAILURES = {
         "needs DCSource current sources (issue 5); also uses tau_refrac=100 ms, outside "
         "the chip's 0.04..32 ms range (ParameterRangeError by design)",
     "test_scenario3.py::test_scenario3":
-        _COND + " and " + _STDP + "; runs only with scipy installed",
+        _STDP + "; runs only with scipy installed",
     "test_scenario4.py::test_scenario4": "needs EIF_cond_exp_isfa_ista and " + _TM,
     "test_scenario5.py::test_scenario5":
         "needs multi-compartment neurons (MultiCompartmentNeuron with ion channels; PyNN "
@@ -145,10 +125,9 @@ EXPECTED_FAILURES = {
 
     # --- synapse types ------------------------------------------------------------------
     "test_synapse_types.py::test_simple_stochastic_synapse":
-        "needs IF_cond_exp and SimpleStochasticSynapse (no stochastic synapses)",
+        "needs SimpleStochasticSynapse (no stochastic synapses)",
 
     # --- ticket 166 -----------------------------------------------------------------------
     "test_ticket166.py::test_ticket166":
-        _COND + ": with IF_curr_exp the 0.01 weight is a 0.01 nA current that never "
-        "lifts the cell above -60 mV; changing spike_times between runs itself works",
+        _COND + " (changing spike_times between runs itself works)",
 }

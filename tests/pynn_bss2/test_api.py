@@ -172,8 +172,9 @@ def test_models_the_chip_cannot_realise_say_what_to_use():
     with pytest.raises(pynn_errors.NoModelAvailableError, match="Izhikevich.*Nearest supported"):
         sim.Izhikevich
     assert not hasattr(sim, "HH_cond_exp")
-    assert set(sim.list_standard_models()) == {"IF_curr_exp", "SpikeSourceArray",
-                                               "SpikeSourcePoisson", "BackgroundSpikeSource"}
+    assert set(sim.list_standard_models()) == {
+        "IF_curr_exp", "IF_cond_exp", "EIF_cond_exp_isfa_ista", "SpikeSourceArray",
+        "SpikeSourcePoisson", "BackgroundSpikeSource"}
 
 
 def test_mapping_report_after_run():
