@@ -30,8 +30,8 @@ CELL = dict(tau_m=20.0, cm=0.25, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0,
             tau_refrac=2.0, tau_syn_E=5.0, tau_syn_I=5.0, i_offset=0.0)
 
 
-def build_and_run(sim, duration, seed):
-    """Build the network on ``sim``, run it, and return the recorded Neo blocks."""
+def build(sim, seed):
+    """Set up ``sim`` and build the network; return the (exc, inh) populations."""
     sim.setup(timestep=0.1, min_delay=0.1, seed=seed)
     rng = sim.NumpyRNG(seed=seed)
     exc = sim.Population(N_EXC, sim.IF_curr_exp(**CELL), label="excitatory")
@@ -50,6 +50,12 @@ def build_and_run(sim, duration, seed):
     sim.Projection(ext, cells, sim.FixedNumberPreConnector(EXT_PER_NEURON, rng=rng),
                    sim.StaticSynapse(weight=W_EXT, delay=1.0),
                    receptor_type="excitatory", label="ext->all")
+    return exc, inh
+
+
+def build_and_run(sim, duration, seed):
+    """Build the network on ``sim``, run it, and return the recorded Neo blocks."""
+    exc, inh = build(sim, seed)
     exc.record("spikes")
     inh.record("spikes")
     exc[:2].record("v")
