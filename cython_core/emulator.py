@@ -229,6 +229,17 @@ class Emulator:
         self._host = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8),
                       np.zeros(0, np.int8), np.zeros(0, np.uint8))
 
+    def set_offset_current(self, i_offset) -> None:
+        """Change every circuit's offset current (nA) from the current step on, as the
+        chip's processors rewrite its CapMem between runs or steps; the state carries
+        over."""
+        i_offset = np.broadcast_to(np.asarray(i_offset, float), (self.n_circuits,))
+        self.circuits = self.circuits.replace(i_offset=i_offset)
+        self.merged = merge_shorted(self.circuits, self.compartments)
+        self._params = parameter_matrix(self.merged, self.compartments,
+                                        np.asarray(self.noise.membrane_v, float),
+                                        self.dt_us, _chip.Param)
+
     @property
     def refrac_left(self) -> np.ndarray:
         """Refractory time each circuit has left at the current time, us."""

@@ -69,6 +69,7 @@ from .standardmodels.cells import (  # noqa: F401
     SpikeSourceArray,
     SpikeSourcePoisson,
 )
+from .standardmodels.electrodes import DCSource, StepCurrentSource  # noqa: F401
 from .standardmodels.synapses import StaticSynapse  # noqa: F401
 
 _NEAREST = {
@@ -80,10 +81,11 @@ _NEAREST = {
     "IF_facets_hardware1": "IF_curr_exp",
     "SpikeSourceInhGamma": "SpikeSourcePoisson",
     "SpikeSourceGamma": "SpikeSourcePoisson or SpikeSourceArray",
-    "DCSource": "a constant i_offset on IF_curr_exp",
-    "StepCurrentSource": "i_offset changed between runs",
-    "ACSource": "SpikeSourceArray input",
-    "NoisyCurrentSource": "SpikeSourcePoisson input",
+    "ACSource": "StepCurrentSource (the offset current is rewritten at step "
+                "boundaries; a sine needs a rewrite every step, which the CapMem cannot be "
+                "assumed to follow)",
+    "NoisyCurrentSource": "SpikeSourcePoisson or BackgroundSpikeSource input, or a "
+                          "StepCurrentSource with your own noise at a coarse step",
     "TsodyksMarkramSynapse": "StaticSynapse",
     "STDPMechanism": "StaticSynapse",
 }

@@ -73,6 +73,7 @@ class State(common.control.BaseState):
     def clear(self) -> None:
         """Forget the network: called by ``setup()``."""
         self.recorders = set()
+        self.current_sources = []   # standardmodels.electrodes, in creation order
         self.write_on_end = []
         self.populations = []
         self.projections = []
@@ -126,8 +127,14 @@ class State(common.control.BaseState):
         circuits = np.unique(np.concatenate(recorded)) if recorded else None
         observables = sorted({SIGNALS[name] for r in self.recorders for name in SIGNALS
                               if r._recorded_ids(name).size}) or ["v"]
-        raw = self.emulator.run(n_steps, record=circuits, interval_steps=interval,
-                                record_start=(self.step == 0), observables=observables)
+        raw = None
+        for first, steps in self._segments(n_steps):
+            self._apply_current_sources()
+            part = self.emulator.run(steps, record=circuits, interval_steps=interval,
+                                     record_start=(self.step == 0 and first),
+                                     observables=observables)
+            raw = part if raw is None else _joined(raw, part)
+            self.t = self.emulator.step * self.dt
         self.t = t1
         self.running = True
         self._warn_dropped(raw.dropped)
@@ -154,6 +161,8 @@ class State(common.control.BaseState):
                                      self.spec.n_hemispheres * self.spec.buses_per_hemisphere
                                      * (circuits.n // self.spec.n_circuits),
                                      self.spec.bus_event_period_us, self.spec.event_fifo_depth))
+        self._base_offset = np.array(self.emulator.circuits.i_offset)
+        self._offset_changed = False
         if old is not None and self.t > 0:
             self._carry_over(old, old_config)
         neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)
@@ -185,6 +194,41 @@ class State(common.control.BaseState):
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
+
+    def _segments(self, n_steps: int):
+        """``(first, steps)`` pieces of a run, split where a current source switches."""
+        s0 = self.step
+        cuts = {s0 + n_steps}
+        for source in self.current_sources:
+            if source._cells:
+                cuts.update(int(c) for c in source.change_steps() if s0 < c < s0 + n_steps)
+        start, first = s0, True
+        for cut in sorted(cuts):
+            yield first, cut - start
+            start, first = cut, False
+
+    def _apply_current_sources(self) -> None:
+        """Offset currents for the next step: each circuit's own plus the current of
+        every source injected into its cell, in chip nA."""
+        injected = [s for s in self.current_sources if s._cells]
+        if not injected and not getattr(self, "_offset_changed", False):
+            return
+        extra = np.zeros(self.emulator.n_circuits)
+        vmap, spec = self.config.voltage_map, self.spec
+        for source in injected:
+            amplitude = float(source.amplitude_at(np.array([self.step * self.dt]))[0])
+            for cell in source._cells:
+                pop = cell.parent
+                index = pop.id_to_index(int(cell))
+                cm = float(np.broadcast_to(pop._parameters["cm"], (pop.size,))[index])
+                width = int(self.config.placement.widths()[
+                    int(np.flatnonzero(self.config.placement.circuit
+                                       == pop._circuits[index])[0])])
+                for c in range(int(pop._circuits[index]), int(pop._circuits[index]) + width):
+                    extra[c] += (amplitude * self.emulator.circuits.c_mem[c]
+                                 * vmap.slope_v_per_mv * spec.acceleration / cm)
+        self.emulator.set_offset_current(self._base_offset + extra)
+        self._offset_changed = bool(injected)
 
     def _background_events(self, t0: float, t1: float) -> None:
         """The background generators' spikes of ``(t0, t1]`` (biological ms): queued
@@ -271,6 +315,16 @@ class State(common.control.BaseState):
                     f"chips), delivered at the next time step: {first:g}..{last:g} ms. "
                     "Delays from spike sources are exact.",
                     MappingWarning, stacklevel=4)
+
+
+def _joined(a, b):
+    """Two consecutive pieces of a run's raw output as one."""
+    return dataclasses.replace(
+        a, spike_circuit=np.concatenate([a.spike_circuit, b.spike_circuit]),
+        spike_tick=np.concatenate([a.spike_tick, b.spike_tick]),
+        v=np.concatenate([a.v, b.v]), sample_step=np.concatenate([a.sample_step, b.sample_step]),
+        traces={k: np.concatenate([a.traces[k], b.traces[k]]) for k in a.traces},
+        dropped=a.dropped + b.dropped)
 
 
 state = State()

@@ -10,9 +10,9 @@ comes next, the reason says so too.
 Reasons starting with "BUG:" are defects of pynn_bss2 in API paths it supports; they
 are listed here only until they are fixed.
 
-IF_cond_exp, EIF_cond_exp_isfa_ista and gsyn/w recording landed after the first triage:
-18 tests that needed only them pass and left this list; the reasons of the rest name
-what comes next.
+IF_cond_exp, EIF_cond_exp_isfa_ista, gsyn/w recording, DCSource and StepCurrentSource
+landed after the first triage: 23 tests that needed only them pass and left this list;
+the reasons of the rest name what comes next.
 
 Some tests only run when optional packages are installed (scipy: the Poisson/Gamma
 statistics tests and scenario 3; morphio: scenario 5); without them they are skipped
@@ -21,6 +21,8 @@ before the xfail applies.
 
 _COND = ("IF_cond_exp and EIF_cond_exp_isfa_ista exist now; the test still fails, on "
          "what follows (not yet re-triaged)")
+_CURRENT = ("uses DCSource/StepCurrentSource, provided now; still fails on something "
+            "else (not yet re-triaged)")
 _TM = "TsodyksMarkramSynapse (no short-term plasticity yet)"
 _STDP = "STDPMechanism with SpikePairRule/AdditiveWeightDependence (no plasticity yet)"
 EXPECTED_FAILURES = {
@@ -53,11 +55,9 @@ EXPECTED_FAILURES = {
         _TM,
 
     # --- current sources ----------------------------------------------------------------
-    "test_electrodes.py::test_changing_electrode": "needs DCSource current sources (issue 5)",
     "test_electrodes.py::test_ticket226":
-        "needs IF_curr_alpha (the chip's synapses are exponential) and DCSource (issue 5)",
-    "test_electrodes.py::test_issue165":
-        "needs DCSource current sources (issue 5)",
+        "needs IF_curr_alpha (the chip's synapses are exponential)",
+    "test_electrodes.py::test_issue165": _CURRENT,
     "test_electrodes.py::test_issue321":
         "needs IF_curr_alpha (the chip's synapses are exponential) and DCSource/"
         "StepCurrentSource current sources (issue 5)",
@@ -66,18 +66,14 @@ EXPECTED_FAILURES = {
     "test_electrodes.py::test_issue442":
         "needs IF_curr_alpha (the chip's synapses are exponential) and ACSource (issue 5)",
     "test_electrodes.py::test_issue445": "needs ACSource current sources (issue 5)",
-    "test_electrodes.py::test_issue451": "needs DCSource current sources (issue 5)",
-    "test_electrodes.py::test_issue483": "needs DCSource current sources (issue 5)",
-    "test_electrodes.py::test_issue487":
-        "needs DCSource and StepCurrentSource current sources (issue 5)",
+    "test_electrodes.py::test_issue451": _CURRENT,
+    "test_electrodes.py::test_issue487": _CURRENT,
     "test_electrodes.py::test_issue_465_474_630":
         "needs ACSource, DCSource, NoisyCurrentSource and StepCurrentSource (issue 5)",
     "test_electrodes.py::test_issue497": "needs ACSource current sources (issue 5)",
-    "test_electrodes.py::test_issue512": "needs StepCurrentSource current sources (issue 5)",
+    "test_electrodes.py::test_issue512": _CURRENT,
     "test_electrodes.py::test_issue631":
         "needs DCSource, ACSource, StepCurrentSource and NoisyCurrentSource (issue 5)",
-    "test_electrodes.py::test_issue759":
-        "needs StepCurrentSource with set_parameters() between runs (issue 5)",
 
     # --- single-issue modules -----------------------------------------------------------
     "test_issue231.py::test_issue231":
@@ -102,19 +98,13 @@ EXPECTED_FAILURES = {
         "by design: SpikeSourceArray spikes are emitted (and recorded) on the FPGA's 8 ns "
         "timestamp grid, 8 us biological, so 0.075 ms comes back as 0.072 ms; the test "
         "asks for exact off-grid times (NEST's spike_precision='off_grid', rtol 1e-17)",
-    "test_recording.py::test_record_with_filename":
-        "needs DCSource current sources (issue 5); with i_offset in place of the "
-        "DCSource the recording checks pass",
-    "test_recording.py::test_issue499":
-        "needs DCSource current sources (issue 5); with i_offset in place of the "
-        "DCSource the test passes",
 
     # --- network scenarios --------------------------------------------------------------
     "test_scenario1.py::test_scenario1a":
         "needs IF_cond_alpha (alpha-shaped conductances; the chip's synapses are "
         "exponential)",
     "test_scenario2.py::test_scenario2":
-        "needs DCSource current sources (issue 5); also uses tau_refrac=100 ms, outside "
+        "uses tau_refrac=100 ms, outside "
         "the chip's 0.04..32 ms range (ParameterRangeError by design)",
     "test_scenario3.py::test_scenario3":
         _STDP + "; runs only with scipy installed",

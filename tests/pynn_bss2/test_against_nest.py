@@ -135,3 +135,34 @@ def test_conductance_and_adex_cells_match_nest(cell_type, params):
     if "w" in chip:
         assert np.max(np.abs(chip["w"] - ref["w"])) <= params["b"] + 1e-6
         assert np.median(np.abs(chip["w"] - ref["w"])) < 0.01 * np.max(np.abs(ref["w"]))
+
+
+def injected(sim):
+    """Two neurons, one under a DCSource, one under a StepCurrentSource (recorded),
+    run in two parts."""
+    sim.setup(timestep=0.1, min_delay=0.1, imperfections="none")
+    cells = sim.Population(2, sim.IF_curr_exp(tau_m=20.0, cm=1.0), initial_values={"v": -65.0})
+    sim.DCSource(amplitude=0.5, start=20.0, stop=80.0).inject_into(cells[0:1])
+    step = sim.StepCurrentSource(times=[10.0, 50.0, 120.0], amplitudes=[0.4, 1.2, 0.0])
+    step.inject_into(cells[1:2])
+    step.record()
+    cells.record(["v", "spikes"])
+    sim.run(100.0)
+    sim.run(60.0)
+    segment = cells.get_data().segments[0]
+    current = step.get_data()
+    sim.end()
+    return (np.asarray(segment.filter(name="v")[0].magnitude),
+            [np.asarray(s.magnitude) for s in segment.spiketrains],
+            np.asarray(current.magnitude).ravel())
+
+
+@pytest.mark.nest
+def test_dc_and_step_current_sources_match_nest():
+    chip_v, chip_spikes, chip_i = injected(pynn_bss2)
+    nest_v, nest_spikes, nest_i = injected(nest_backend)
+    assert chip_v.shape == nest_v.shape == (1601, 2)
+    assert np.max(np.abs(chip_v - nest_v)) < 1e-6          # the same step-wise switching
+    assert [len(s) for s in chip_spikes] == [len(s) for s in nest_spikes] == [0, 3]
+    np.testing.assert_allclose(chip_spikes[1], nest_spikes[1], atol=0.01)
+    np.testing.assert_allclose(chip_i, nest_i, atol=1e-12)

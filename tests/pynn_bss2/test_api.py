@@ -357,3 +357,13 @@ def test_background_sources_that_cannot_be_realised_say_why():
         sim.run(1.0)
     with pytest.raises(pynn_errors.InvalidParameterValueError, match="cannot be pinned"):
         bg.pin([0, 1, 2, 3])
+
+
+def test_current_sources_the_chip_cannot_follow_say_what_to_use():
+    with pytest.raises(pynn_errors.NoModelAvailableError, match="ACSource.*StepCurrentSource"):
+        sim.ACSource
+    with pytest.raises(pynn_errors.NoModelAvailableError, match="NoisyCurrentSource"):
+        sim.NoisyCurrentSource
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    with pytest.raises(TypeError, match="cannot inject a current into spike source"):
+        sim.DCSource(amplitude=1.0).inject_into(src)
