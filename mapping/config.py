@@ -47,6 +47,7 @@ class MappingReport:
     projections: tuple[ProjectionStats, ...]
     buses: tuple[SlotUse, ...] = ()
     generators: tuple = ()   # generators.Generator: population, rate requested/realised
+    readout: dict = dataclasses.field(default_factory=dict)  # recording on real hardware
     _picture: tuple = dataclasses.field(default=(), repr=False, compare=False)
     _chip_pictures: tuple = dataclasses.field(default=(), repr=False, compare=False)
 
@@ -58,6 +59,7 @@ class MappingReport:
             "on_chip_delay_ms": list(self.latency_ms),
             "projections": [asdict(p) for p in self.projections],
             "buses": [asdict(b) for b in self.buses],
+            "readout": dict(self.readout),
             "background_generators": [
                 {"generator": g.use.generator, "population": g.label,
                  "requested_hz": g.requested_hz, "realised_hz": g.realised_hz}
@@ -100,6 +102,13 @@ class MappingReport:
             lines.append(f"  background generator {g.use.generator}: '{g.label}', "
                          f"{g.requested_hz:g} Hz per cell requested, {g.realised_hz:.4g} "
                          "Hz realised")
+        if self.readout.get("membrane traces"):
+            r = self.readout
+            lines.append(f"  recording: {r['membrane traces']} membrane traces; the chip's fast "
+                         f"ADC takes {r['traces per run']} at a time (an even and an odd "
+                         f"column), so hardware needs {r['runs for the traces']} "
+                         f"run{'s' if r['runs for the traces'] != 1 else ''} of this "
+                         "network for them (the emulator records all in one)")
         lines.append("  projections:")
         for p in self.projections:
             delay = _delay_text(p, self.latency_ms)
@@ -201,4 +210,5 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
     picture = (spec, config.placement.circuit, [graph.populations[i].label for i in neurons],
                [graph.populations[i].size for i in neurons], syn.weights, syn.row_sign)
     return MappingReport(resources, config.voltage_map, (latency_ms, latency_ms + graph.dt_ms),
-                         disc.projections, routing.slots, config.generators, picture)
+                         disc.projections, routing.slots, config.generators,
+                         _picture=picture)

@@ -1,6 +1,8 @@
 """Simulation control: setup, run, reset, end, and the state queries."""
 from __future__ import annotations
 
+import dataclasses
+
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
@@ -72,12 +74,16 @@ def prepare():
     pynn_bss2.mapping.MappingReport
     """
     simulator.state.prepare()
-    return simulator.state.report
+    return get_mapping_report()
 
 
 def get_mapping_report():
-    """The report of the latest mapping (after ``run()`` or ``prepare()``), or None."""
-    return simulator.state.report
+    """The report of the latest mapping (after ``run()`` or ``prepare()``), or None;
+    it also says how many hardware runs the recorded membrane traces would need."""
+    state = simulator.state
+    if state.report is None:
+        return None
+    return dataclasses.replace(state.report, readout=state.readout_needs())
 
 
 run, run_until = common.build_run(simulator)

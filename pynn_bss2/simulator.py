@@ -195,6 +195,19 @@ class State(common.control.BaseState):
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
 
+    def readout_needs(self) -> dict:
+        """How the chip would read out what is recorded: its fast membrane ADC takes two
+        traces per run, one from an even and one from an odd column."""
+        if self.config is None:
+            return {}
+        circuits = np.unique(np.concatenate(
+            [r._circuits_recording("v") for r in self.recorders] or [np.zeros(0, np.int64)]))
+        column = circuits % self.spec.n_columns
+        even, odd = int(np.sum(column % 2 == 0)), int(np.sum(column % 2 == 1))
+        return {"membrane traces": int(circuits.size),
+                "traces per run": self.spec.madc_channels,
+                "runs for the traces": max(even, odd)}
+
     def _segments(self, n_steps: int):
         """``(first, steps)`` pieces of a run, split where a current source switches."""
         s0 = self.step

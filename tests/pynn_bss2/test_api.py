@@ -182,7 +182,7 @@ def test_mapping_report_after_run():
     cells = sim.Population(20, sim.IF_curr_exp())
     sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
     report = sim.prepare()
-    assert report is sim.get_mapping_report()
+    assert report == sim.get_mapping_report()
     assert report.resources["neuron circuits"] == (20, 512)
     assert report.resources["synapses"] == (200, 131072)
     assert "synapse drivers" in str(report)
@@ -367,3 +367,13 @@ def test_current_sources_the_chip_cannot_follow_say_what_to_use():
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
     with pytest.raises(TypeError, match="cannot inject a current into spike source"):
         sim.DCSource(amplitude=1.0).inject_into(src)
+
+
+def test_report_says_how_many_hardware_runs_the_membrane_traces_need():
+    cells = sim.Population(10, sim.IF_curr_exp())
+    cells[0:5].record("v")       # columns 0..4: three even, two odd
+    report = sim.prepare()
+    assert report.readout == {"membrane traces": 5, "traces per run": 2,
+                              "runs for the traces": 3}
+    assert "hardware needs 3 runs of this network" in str(report)
+    assert report.as_dict()["readout"]["runs for the traces"] == 3
