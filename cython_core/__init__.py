@@ -11,5 +11,6 @@ from .emulator import (  # noqa: F401
     EventRoutes,
     RawOutput,
     SynapseArrays,
+    csr_ptr,
     propagators,
 )

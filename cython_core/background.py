@@ -147,8 +147,7 @@ def _draws(settings: BackgroundSettings, k_lo: int, k_hi: int) -> tuple[np.ndarr
 
 def _dtype(bits: int) -> type:
     """Smallest unsigned integer type holding ``bits`` bits (fastest to draw)."""
-    return next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
-                if bits <= 8 * np.dtype(t).itemsize)
+    return np.min_scalar_type((1 << int(bits)) - 1).type
 
 
 def generate(settings: BackgroundSettings, t_start_us: float, t_stop_us: float,

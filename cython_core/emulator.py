@@ -113,6 +113,14 @@ class RawOutput:
     dropped: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
 
 
+def csr_ptr(owner: np.ndarray, n_owners: int) -> np.ndarray:
+    """Row pointers of a CSR table whose entries, sorted by owner, belong to ``owner``
+    (``ptr[o]:ptr[o + 1]`` are owner ``o``'s)."""
+    ptr = np.zeros(n_owners + 1, np.int64)
+    np.cumsum(np.bincount(np.asarray(owner, np.int64), minlength=n_owners), out=ptr[1:])
+    return ptr
+
+
 def synapse_table(synapses: SynapseArrays, params: CircuitParameters, target: np.ndarray):
     """The synapses that respond to each (global row, address), as the kernel's CSR.
 
@@ -131,9 +139,7 @@ def synapse_table(synapses: SynapseArrays, params: CircuitParameters, target: np
     gain = np.where(sign[g] > 0, params.gain_exc[circuit], params.gain_inh[circuit])
     key = g * n_addr + labels[g, col]
     order = np.argsort(key, kind="stable")
-    ptr = np.zeros(len(sign) * n_addr + 1, np.int64)
-    np.cumsum(np.bincount(key, minlength=len(sign) * n_addr), out=ptr[1:])
-    return (ptr, np.ascontiguousarray(target[circuit[order]], np.int32),
+    return (csr_ptr(key, len(sign) * n_addr), np.ascontiguousarray(target[circuit[order]], np.int32),
             np.ascontiguousarray(weights[g, col][order] * gain[order], float), sign, n_addr)
 
 

@@ -23,10 +23,10 @@ def _code_dtype(bits: int) -> type:
     """Smallest unsigned integer type holding ``bits``-bit codes (or counts)."""
     if not 1 <= int(bits) <= 16:
         raise EmulationError(f"{bits} bits: readouts of 1 to 16 bits are supported")
-    return np.uint8 if bits <= 8 else np.uint16
+    return np.min_scalar_type((1 << int(bits)) - 1).type
 
 
-def _lsb_v(bits: int, v_range: tuple[float, float]) -> float:
+def lsb_v(bits: int, v_range: tuple[float, float]) -> float:
     """Volts per code step of a ``bits``-bit ADC over ``v_range`` (V)."""
     lo, hi = v_range
     if not hi > lo:
@@ -55,7 +55,7 @@ def quantise(v, bits: int, v_range: tuple[float, float], noise_lsb: float = 0.0,
     -------
     ndarray of uint8 (bits <= 8) or uint16, shape of ``v``
     """
-    dtype, lsb = _code_dtype(bits), _lsb_v(bits, v_range)
+    dtype, lsb = _code_dtype(bits), lsb_v(bits, v_range)
     x = (np.asarray(v, float) - v_range[0]) / lsb
     if rng is not None and noise_lsb > 0:
         x = x + noise_lsb * rng.standard_normal(x.shape)
@@ -74,7 +74,14 @@ def codes_to_volts(codes, bits: int, v_range: tuple[float, float]) -> np.ndarray
     v_range : (float, float)
         Voltages (V) of the lowest and the highest code.
     """
-    return v_range[0] + np.asarray(codes, float) * _lsb_v(bits, v_range)
+    return v_range[0] + np.asarray(codes, float) * lsb_v(bits, v_range)
+
+
+def madc_runs(circuits, n_columns: int) -> int:
+    """Runs the fast ADC needs to record all ``circuits``: one in an even and one in an
+    odd column per run."""
+    parity = (np.asarray(circuits, np.int64).reshape(-1) % n_columns) % 2
+    return int(max(np.sum(parity == 0), np.sum(parity == 1)))
 
 
 def check_madc_circuits(circuits, n_columns: int) -> np.ndarray:

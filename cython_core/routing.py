@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from ..errors import RoutingError
-from .emulator import EventRoutes
+from .emulator import EventRoutes, csr_ptr
 
 
 @dataclass(frozen=True)
@@ -329,9 +329,7 @@ def resolve_routes(config: RoutingConfig) -> EventRoutes:
     lay = config.layout
     output = lay.event_output(np.arange(lay.n_circuits))
     event, row, address, bus = _fan_out(config, output, config.label)
-    ptr = np.zeros(lay.n_circuits + 1, np.int64)
-    np.cumsum(np.bincount(event, minlength=lay.n_circuits), out=ptr[1:])
-    return EventRoutes(ptr, row.astype(np.int32), address.astype(np.uint8),
+    return EventRoutes(csr_ptr(event, lay.n_circuits), row.astype(np.int32), address.astype(np.uint8),
                        bus.astype(np.int8))
 
 

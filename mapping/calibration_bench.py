@@ -15,7 +15,8 @@ import numpy as np
 from ..cython_core.emulator import (CircuitParameters, Emulator, EventRoutes, Noise,
                                     SynapseArrays)
 from ..cython_core.imperfections import ChipInstance, Variation
-from ..cython_core.readout import cadc, codes_to_volts, spike_counters
+from ..cython_core.readout import (cadc, check_cadc_period, codes_to_volts, lsb_v,
+                                   spike_counters)
 from . import capmem
 from .chip_spec import ChipSpec
 
@@ -117,17 +118,16 @@ class Bench:
     def read(self, raw, steps) -> np.ndarray:
         """CADC readings (V) of every circuit at the given steps: [len(steps), n]."""
         steps = np.asarray(steps, np.int64)
-        if np.any(np.diff(steps) < self.period):
-            raise ValueError("CADC samples closer than the chip's shortest period")
         s = self.spec
+        check_cadc_period(np.diff(steps).min(initial=np.iinfo(np.int64).max) * DT_US,
+                          s.cadc_min_period_us)
         codes = cadc(raw.v[steps], s.cadc_bits, s.adc_range_v, s.cadc_noise_lsb,
                      self.readout)
         return codes_to_volts(codes, s.cadc_bits, s.adc_range_v)
 
     def lsb_v(self) -> float:
         """Volts per CADC code."""
-        lo, hi = self.spec.adc_range_v
-        return (hi - lo) / (2 ** self.spec.cadc_bits - 1)
+        return lsb_v(self.spec.cadc_bits, self.spec.adc_range_v)
 
     def settle_steps(self, tau_us) -> int:
         """Steps for a membrane with time constant ``tau_us`` (the largest) to settle."""

@@ -143,6 +143,8 @@ class ChipSpec:
     """Width of the Poisson-like mode's rate threshold (chip.md)."""
     bg_mask_bits: int = 8
     """Low label bits a background generator can randomise (chip.md)."""
+    bg_seed_bits: int = 32
+    """Width of a background generator's seed (chip.md: Background spike generators)."""
 
     # --- readout -------------------------------------------------------------------------
     madc_channels: int = 2

@@ -19,7 +19,7 @@ from .discretize import discretize
 from .generators import generator_settings
 from .graph import NEURON, NetworkGraph
 from .place import PLACERS
-from .route import route
+from .route import parallel_synapses, route
 from .validate import validate
 
 
@@ -65,8 +65,7 @@ def circuits_per_neuron(graph: NetworkGraph, disc, spec: ChipSpec) -> np.ndarray
     RowError
         For a neuron whose fan-in needs more circuits than that.
     """
-    code = disc.synapses.code.astype(np.int64)
-    rows = np.maximum(1, -(-code // spec.weight_max))
+    rows = parallel_synapses(disc.synapses.code, spec)
     fan_in = np.bincount(disc.synapses.target, rows, graph.n_cells(NEURON)).astype(np.int64)
     width = np.maximum(1, -(-fan_in // spec.n_rows))
     limit = spec.max_circuits_per_neuron[0]

@@ -12,7 +12,7 @@ from .chip_spec import ChipSpec
 from .discretize import Discretised, ProjectionStats, VoltageMap
 from .place import Placement
 from .graph import NEURON, NetworkGraph
-from .route import HostRoutes, Routing, SlotUse
+from .route import N_CLASSES, HostRoutes, Routing, SlotUse
 
 
 @dataclass(frozen=True)
@@ -164,19 +164,13 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
     cell = np.repeat(np.arange(width.size), width)
     member = np.repeat(placement.circuit, width) + (
         np.arange(cell.size) - np.repeat(np.cumsum(width) - width, width))
-    fields = {}
-    for name, value in idle.items():
-        arr = np.full(n, float(value))
+    # idle circuits keep the AdEx and conductance features off (CircuitParameters'
+    # defaults); every setting the network uses goes onto its cells' circuits
+    unused = CircuitParameters(**{k: np.full(n, float(v)) for k, v in idle.items()})
+    fields = {f: np.array(getattr(unused, f)) for f in disc.neurons}
+    for name, values in disc.neurons.items():
         scale = width[cell] if name in ("gain_exc", "gain_inh") else 1.0
-        arr[member] = np.asarray(disc.neurons[name])[cell] * scale
-        fields[name] = arr
-    # the AdEx and conductance settings, where a network uses them; idle circuits keep
-    # the features off (the defaults of CircuitParameters)
-    plain = CircuitParameters(**fields)
-    for name in set(disc.neurons) - set(idle):
-        arr = np.array(getattr(plain, name))
-        arr[member] = np.asarray(disc.neurons[name])[cell]
-        fields[name] = arr
+        fields[name][member] = np.asarray(values)[cell] * scale
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
                       disc.voltage_map)
@@ -200,7 +194,8 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "synapse rows": (int(np.count_nonzero(used_rows)), spec.n_global_rows),
         "synapses": (int(np.count_nonzero(syn.weights)), spec.n_synapses),
         "PADI buses": (int(np.unique(bus_of_row[used_rows]).size), lay.n_buses),
-        "spike-source drivers": (int(source_drivers), spec.n_global_drivers * 3 // 4),
+        "spike-source drivers": (int(source_drivers),
+                                 spec.n_global_drivers * (N_CLASSES - 1) // N_CLASSES),
         "event outputs": (int(outputs.size), spec.n_event_outputs),
         "background generators": (len(routing.background), spec.n_background_generators),
         "chips": (1, 1),

@@ -261,6 +261,14 @@ def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neuron
     return gains, np.clip(codes, 0, spec.weight_max).astype(np.uint8)
 
 
+def current_scale(c_mem_pf, cm_nf, vmap: VoltageMap, spec: ChipSpec):
+    """Chip nA per model nA on a circuit of ``c_mem_pf`` standing for a cell of
+    ``cm_nf``: the same dV/dt after voltage and time scaling. A conductance (nA per mV)
+    scales by this over the map's slope: chip nS per model uS."""
+    return (np.asarray(c_mem_pf, float) * vmap.slope_v_per_mv * spec.acceleration
+            / np.asarray(cm_nf, float))
+
+
 def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
                      gains: np.ndarray) -> dict:
     """Per-neuron hardware settings: V, us, pF, nA, nS (see CircuitParameters).
@@ -274,8 +282,8 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
     """
     p = graph.neuron_parameter
     c_mem = np.full(graph.n_cells(NEURON), spec.c_mem_max_pf)
-    current_scale = c_mem * vmap.slope_v_per_mv * spec.acceleration / p("cm")
-    conductance_scale = current_scale / vmap.slope_v_per_mv   # chip nS per model uS
+    i_scale = current_scale(c_mem, p("cm"), vmap, spec)
+    g_scale = i_scale / vmap.slope_v_per_mv   # chip nS per model uS
     cond_e, cond_i, adex = p("cond_exc") > 0, p("cond_inh") > 0, p("adex") > 0
     out = dict(
         v_leak=vmap.to_hw(p("v_rest")), v_reset=vmap.to_hw(p("v_reset")),
@@ -285,9 +293,9 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
         tau_syn_exc=spec.bio_ms_to_hw_us(p("tau_syn_E")),
         tau_syn_inh=spec.bio_ms_to_hw_us(p("tau_syn_I")),
         tau_ref=spec.bio_ms_to_hw_us(p("tau_refrac")),
-        c_mem=c_mem, i_offset=p("i_offset") * current_scale,
-        gain_exc=gains[0] * np.where(cond_e, conductance_scale, current_scale),
-        gain_inh=gains[1] * np.where(cond_i, conductance_scale, current_scale))
+        c_mem=c_mem, i_offset=p("i_offset") * i_scale,
+        gain_exc=gains[0] * np.where(cond_e, g_scale, i_scale),
+        gain_inh=gains[1] * np.where(cond_i, g_scale, i_scale))
     if cond_e.any() or cond_i.any() or adex.any():
         out.update(
             cond_exc=cond_e, cond_inh=cond_i,
@@ -295,8 +303,8 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
             exp_on=adex & (p("delta_T") > 0), v_exp=vmap.to_hw(p("v_thresh")),
             delta_t=np.where(adex & (p("delta_T") > 0),
                              p("delta_T") * vmap.slope_v_per_mv, 1.0),
-            adapt_on=adex, a_adapt=p("a") * 1e-3 * conductance_scale,
-            b_adapt=p("b") * current_scale,
+            adapt_on=adex, a_adapt=p("a") * 1e-3 * g_scale,
+            b_adapt=p("b") * i_scale,
             tau_w=np.where(adex, spec.bio_ms_to_hw_us(p("tau_w")), 1.0),
             v_adapt=vmap.to_hw(p("v_rest")))
     return out
@@ -306,7 +314,7 @@ def _span(values: np.ndarray) -> tuple[float, float]:
     return (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
 
 
-def _host_delays(spec: ChipSpec, delays_ms: np.ndarray) -> np.ndarray:
+def host_delays(spec: ChipSpec, delays_ms: np.ndarray) -> np.ndarray:
     """Delays as realised for spike sources: exact to the 8 ns tick."""
     ticks = spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(delays_ms))
     return spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks))
@@ -327,7 +335,7 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
         chip_edges = [p for p in edges if graph.populations[p.pre].kind == NEURON]
         host_edges = [p for p in edges if graph.populations[p.pre].kind == HOST]
         requested = np.concatenate([np.asarray(p.delay, float) for p in edges])
-        realised = [_host_delays(spec, np.asarray(p.delay, float)) for p in host_edges]
+        realised = [host_delays(spec, np.asarray(p.delay, float)) for p in host_edges]
         if any(graph.populations[p.pre].kind == BACKGROUND and len(p.pre_index)
                for p in edges):
             realised.append(np.zeros(1))   # random spikes: the delay is not realised

@@ -27,7 +27,8 @@ TIME_LIMIT_S = 10.0
 
 def assign_exact(e: dict, rows: np.ndarray, free: np.ndarray, chip_load: np.ndarray,
                  first_address: np.ndarray, unslot, split_bit: int,
-                 n_slots_per_hemisphere: int, time_limit: float = TIME_LIMIT_S) -> bool:
+                 n_slots_per_hemisphere: int, host_kind: int,
+                 time_limit: float = TIME_LIMIT_S) -> bool:
     """Assign every spike-source entry of ``e`` to a slot; True on success.
 
     ``rows[s]``: rows of slot ``s``; ``free[s]``: addresses left after the neurons' and
@@ -39,7 +40,7 @@ def assign_exact(e: dict, rows: np.ndarray, free: np.ndarray, chip_load: np.ndar
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
 
-    host = np.flatnonzero(e["kind"] == 1)
+    host = np.flatnonzero(e["kind"] == host_kind)
     for h in np.unique(e["hemi"][host]):
         mine = host[e["hemi"][host] == h]
         pair_key = e["source"][mine]

@@ -21,7 +21,8 @@ from ..cython_core.background import BackgroundSettings, BackgroundWidths
 from ..errors import DiscretisationError
 from .chip_spec import ChipSpec
 from .graph import NetworkGraph
-from .route import BackgroundUse
+from ..cython_core.routing import RoutingLayout
+from .route import BackgroundUse, host_label
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,9 @@ def generator_settings(use: BackgroundUse, graph: NetworkGraph, spec: ChipSpec) 
             "one rate for all of them; use one population per rate")
     rate = float(rates[0]) if rates.size else 0.0
     block = use.mask + 1
-    widths = BackgroundWidths(spec.bg_period_bits, spec.bg_rate_bits, spec.bg_mask_bits, 32,
-                              spec.label_bits)
-    base = use.base_address | use.row_select << (spec.n_addresses.bit_length() - 1)
+    widths = BackgroundWidths(spec.bg_period_bits, spec.bg_rate_bits, spec.bg_mask_bits,
+                              spec.bg_seed_bits, spec.label_bits)
+    base = int(host_label(0, use.row_select, use.base_address, RoutingLayout.from_spec(spec)))
     total = rate * block * spec.acceleration * 1e-6          # events per hardware us
     clock, levels = spec.bg_clock_mhz, 1 << spec.bg_rate_bits
     period_max = (1 << spec.bg_period_bits) - 1

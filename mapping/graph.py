@@ -105,6 +105,16 @@ class NetworkGraph:
             start += self.populations[i].size
         return out
 
+    def cell_name(self, kind: str, index: int) -> str:
+        """``"neuron 3 of 'exc'"``: the cell of ``kind`` with global ``index``, for
+        messages."""
+        for i, start in self.offsets(kind).items():
+            pop = self.populations[i]
+            if start <= index < start + pop.size:
+                what = "neuron" if kind == NEURON else "spike source"
+                return f"{what} {index - start} of '{pop.label}'"
+        return f"{kind} cell {index}"
+
     def n_cells(self, kind: str) -> int:
         """Number of cells of ``kind`` in the network."""
         return sum(self.populations[i].size for i in self.indices_of(kind))

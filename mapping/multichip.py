@@ -27,12 +27,13 @@ import math
 
 import numpy as np
 
-from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays
+from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays, csr_ptr
+from ..cython_core.routing import RoutingLayout
 from ..errors import MappingError, PlacementError
 from .chip_spec import ChipSpec
 from .compile import compile_network
 from .config import ChipConfig, MappingReport
-from .discretize import ProjectionStats, choose_voltage_map
+from .discretize import ProjectionStats, host_delays, choose_voltage_map
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
 from .place import Placement
 from .route import HostRoutes
@@ -96,21 +97,19 @@ def _partition(graph: NetworkGraph, spec: ChipSpec, chips: int) -> np.ndarray:
     start, c = 0, 0
     for i in graph.indices_of(NEURON):
         size = graph.populations[i].size
-        cells = np.arange(start, start + size)
+        todo = start + np.flatnonzero(chip_of[start:start + size] < 0)
         start += size
-        todo = cells[chip_of[cells] < 0]
-        if todo.size > free[c] and c + 1 < chips and todo.size <= free[c + 1] \
-                and todo.size <= per_chip:
+        if todo.size > free[c] and c + 1 < chips and todo.size <= free[c + 1]:
             c += 1                       # start the population on a fresh chip
-        for cell in todo:
-            while free[c] == 0:
+        while todo.size:                 # fill chips in order
+            while c < chips and free[c] == 0:
                 c += 1
-                if c >= chips:
-                    break
             if c >= chips:
                 raise _too_few_chips(graph, per_chip, chips)
-            chip_of[cell] = c
-            free[c] -= 1
+            take = min(int(free[c]), todo.size)
+            chip_of[todo[:take]] = c
+            free[c] -= take
+            todo = todo[take:]
     return chip_of
 
 
@@ -133,6 +132,7 @@ def _chip_graph(graph: NetworkGraph, spec: ChipSpec, chip_of: np.ndarray, c: int
     offsets = graph.offsets(NEURON)
     link_ms = float(spec.hw_us_to_bio_ms(spec.link_latency_us))
     pops, index_of, local_cells = [], {}, []
+    local_index = np.full(chip_of.size, -1, np.int64)   # within its sub-population
     for i, pop in enumerate(graph.populations):
         if pop.kind == HOST:
             index_of[i] = len(pops)
@@ -143,18 +143,14 @@ def _chip_graph(graph: NetworkGraph, spec: ChipSpec, chip_of: np.ndarray, c: int
             continue
         index_of[i] = len(pops)
         local_cells.append(offsets[i] + cells)
+        local_index[offsets[i] + cells] = np.arange(cells.size)
         pins = None if pop.pinned is None else np.where(
             np.asarray(pop.pinned)[cells] >= 0, np.asarray(pop.pinned)[cells] % spec.n_circuits, -1)
         pops.append(PopulationNode(pop.label, int(cells.size), NEURON,
                                    {k: np.asarray(v)[cells] for k, v in pop.params.items()},
                                    pins))
     local_cells = np.concatenate(local_cells) if local_cells else np.zeros(0, np.int64)
-    # local index of each of this chip's cells within its sub-population
-    local_index = np.full(chip_of.size, -1, np.int64)
-    for i in graph.indices_of(NEURON):
-        mine = np.flatnonzero(chip_of[offsets[i]:offsets[i] + graph.populations[i].size] == c)
-        local_index[offsets[i] + mine] = np.arange(mine.size)
-    remote, edges = [], []
+    remote, edges, links = [], [], []
     for e in graph.projections:
         if graph.populations[e.post].kind != NEURON:
             continue
@@ -174,24 +170,17 @@ def _chip_graph(graph: NetworkGraph, spec: ChipSpec, chip_of: np.ndarray, c: int
                                  index_of[e.post], local_index[post[same]]))
         if other.any():
             remote.append(pre[other])
-            edges.append(("remote", e, other, pre[other], local_index[post[other]], link_ms))
+            links.append((e, other, pre[other], local_index[post[other]]))
     remote_cells = np.unique(np.concatenate(remote)) if remote else np.zeros(0, np.int64)
-    remote_pop = len(pops)
-    if remote_cells.size:
+    if remote_cells.size:     # the last population: its host cells follow the real ones
         pops.append(PopulationNode(f"remote neurons of other chips (chip {c})",
                                    int(remote_cells.size), HOST))
-    final = []
-    for edge in edges:
-        if isinstance(edge, tuple):
-            _, e, pick, pre_cells, post_local, delay = edge
-            final.append(dataclasses.replace(
-                e, pre=remote_pop, post=index_of[e.post],
-                pre_index=np.searchsorted(remote_cells, pre_cells),
-                post_index=post_local, weight=np.asarray(e.weight)[pick],
-                delay=np.full(int(pick.sum()), delay), sign=np.asarray(e.sign)[pick]))
-        else:
-            final.append(edge)
-    return NetworkGraph(tuple(pops), tuple(final), graph.dt_ms), (local_cells, remote_cells)
+    for e, pick, pre_cells, post_local in links:
+        edges.append(dataclasses.replace(
+            _subset(e, pick, len(pops) - 1, np.searchsorted(remote_cells, pre_cells),
+                    index_of[e.post], post_local),
+            delay=np.full(int(pick.sum()), link_ms)))
+    return NetworkGraph(tuple(pops), tuple(edges), graph.dt_ms), (local_cells, remote_cells)
 
 
 def _subset(e: ProjectionEdge, pick, pre, pre_index, post, post_index) -> ProjectionEdge:
@@ -251,17 +240,14 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
             delay.append(np.full(int(remote.sum()), extra))
     owner = np.concatenate(owner)
     order = np.argsort(owner, kind="stable")
-    ptr = np.zeros(n_chips * per_chip + 1, np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_chips * per_chip), out=ptr[1:])
-    routes = EventRoutes(ptr, np.concatenate(row)[order].astype(np.int32),
+    routes = EventRoutes(csr_ptr(owner, n_chips * per_chip),
+                         np.concatenate(row)[order].astype(np.int32),
                          np.concatenate(address)[order].astype(np.uint8),
                          np.concatenate(bus)[order].astype(np.int8),
                          np.concatenate(delay)[order])
     hcell = np.concatenate(host["cell"])
     horder = np.argsort(hcell, kind="stable")
-    hptr = np.zeros(n_real_host + 1, np.int64)
-    np.cumsum(np.bincount(hcell, minlength=n_real_host), out=hptr[1:])
-    host_routes = HostRoutes(hptr, *(np.concatenate(host[k])[horder].astype(dtype) for k, dtype in
+    host_routes = HostRoutes(csr_ptr(hcell, n_real_host), *(np.concatenate(host[k])[horder].astype(dtype) for k, dtype in
                                      (("delay", np.int64), ("row", np.int32),
                                       ("address", np.uint8), ("bus", np.int8),
                                       ("event", np.int64))))
@@ -272,7 +258,7 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
     report = _report(graph, spec, [report for _, report in compiled], chips, chip_of)
     senders = np.flatnonzero(np.diff(routes.ptr))
     outputs = np.unique(senders // per_chip * spec.n_event_outputs
-                        + (senders % spec.n_columns) // (spec.n_columns // spec.n_event_outputs))
+                        + RoutingLayout.from_spec(spec).event_output(senders % per_chip))
     resources = {**report.resources,
                  "event outputs": (int(outputs.size), n_chips * spec.n_event_outputs)}
     return config, dataclasses.replace(report, resources=resources)
@@ -321,8 +307,7 @@ def _realised_delays(graph, spec, chip_of, label) -> list[float]:
         if e.label != label or len(e.pre_index) == 0:
             continue
         if graph.populations[e.pre].kind == HOST:
-            ticks = spec.hw_us_to_ticks(spec.bio_ms_to_hw_us(np.asarray(e.delay, float)))
-            d = spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks))
+            d = host_delays(spec, np.asarray(e.delay, float))
             out += [float(np.min(d)), float(np.max(d))]
             continue
         pre = chip_of[offsets[e.pre] + np.asarray(e.pre_index)]

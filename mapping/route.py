@@ -45,12 +45,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cython_core import EventRoutes, SynapseArrays
+from ..cython_core import EventRoutes, SynapseArrays, csr_ptr
 from ..cython_core.routing import (RoutingConfig, RoutingLayout, default_routing,
                                    resolve_inputs, resolve_routes)
 from ..errors import AddressError, RowError
 from .chip_spec import ChipSpec
-from .discretize import Discretised
+from .discretize import SOURCE_KIND, Discretised
 from .exact import assign_exact
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph
 from .place import Placement
@@ -59,6 +59,8 @@ GATE_BIT = 7
 """Configurable label bit marking a neuron as an event source (row-select bit 1)."""
 SPLIT_BIT = 4
 """Row-select bit that tells a bus's two event outputs apart (event output bit 2)."""
+CHIP, HOST_SOURCE, BACKGROUND_SOURCE = (SOURCE_KIND[k] for k in (NEURON, HOST, BACKGROUND))
+"""``VirtualSources.kind`` of neurons, host spike sources, background generators."""
 CLASS_BITS = 0b11
 """Row-select bits 0-1: the driver class; ``11`` (the shared slot) on neurons' events."""
 SHARED = 3
@@ -149,7 +151,7 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     except (AddressError, RowError) as greedy_error:
         if not assign_exact(e, rows, cap.free, cap.load, cap.below,
                             lambda s: _unslot(s, lay), SPLIT_BIT,
-                            _n_slots(lay) // lay.n_hemispheres):
+                            _n_slots(lay) // lay.n_hemispheres, HOST_SOURCE):
             raise greedy_error
         _check_rows(graph, e, split, rows, lay)
     weights, labels, row_sign, slots = _place_synapses(e, split, drivers, rows, lay)
@@ -158,31 +160,34 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     routes = resolve_routes(config)
     owner = np.repeat(np.arange(lay.n_circuits), np.diff(routes.ptr))
     keep = _needed(listening, routes.row, routes.address, owner, routes.bus)
-    ptr = np.zeros_like(routes.ptr)
-    np.cumsum(np.bincount(owner[keep], minlength=lay.n_circuits), out=ptr[1:])
-    routes = EventRoutes(ptr, routes.row[keep], routes.address[keep], routes.bus[keep])
+    routes = EventRoutes(csr_ptr(owner[keep], lay.n_circuits), routes.row[keep],
+                         routes.address[keep], routes.bus[keep])
     return Routing(SynapseArrays(weights, labels, row_sign, lay.n_rows), config, routes,
                    _host_routes(e, config, disc, graph, lay, listening), slots, background)
 
 
 # ------------------------------------------------------------------------- entries
+def parallel_synapses(code: np.ndarray, spec: ChipSpec) -> np.ndarray:
+    """Synapses (rows) each merged code needs: ``ceil(code / weight_max)``, at least 1."""
+    return np.maximum(1, -(-np.asarray(code, np.int64) // spec.weight_max))
+
+
 def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
     """One entry per synapse to realise: merged synapses, codes above 63 split over
     ``ceil(code / 63)`` parallel synapses (the sum kept exact)."""
     syn, src = disc.synapses, disc.sources
     code = syn.code.astype(np.int64)
-    n_par = np.maximum(1, -(-code // spec.weight_max))
+    n_par = parallel_synapses(code, spec)
     which = np.repeat(np.arange(code.size), n_par)
     k = np.arange(which.size) - np.repeat(np.cumsum(n_par) - n_par, n_par)
     part = code[which] // n_par[which] + (k < code[which] % n_par[which])
     source = syn.source[which]
     circuit = _member_circuits(syn.target[which], source, placement)
     kind = src.kind[source]
-    on_chip = kind == 0
+    on_chip = kind == CHIP
     src_circuit = np.full(source.size, -1, np.int64)
     src_circuit[on_chip] = placement.circuit[src.cell[source[on_chip]]]
-    out = np.where(on_chip, (src_circuit % spec.n_columns)
-                   // (spec.n_columns // spec.n_event_outputs), -1)
+    out = np.where(on_chip, RoutingLayout.from_spec(spec).event_output(src_circuit), -1)
     n = source.size
     return dict(source=source, cell=src.cell[source], target=syn.target[which],
                 code=part.astype(np.uint8),
@@ -221,7 +226,7 @@ def _check_fan_in(graph: NetworkGraph, e: dict, lay: RoutingLayout) -> None:
 
 def _split_buses(e: dict, lay: RoutingLayout) -> np.ndarray:
     """Buses (index within a hemisphere) whose source neurons outnumber the addresses."""
-    chip = e["kind"] == 0
+    chip = e["kind"] == CHIP
     split = np.zeros(lay.buses_per_hemisphere, bool)
     for b in range(lay.buses_per_hemisphere):
         split[b] = np.unique(e["src_circuit"][chip & (e["bus"] == b)]).size > lay.n_addresses
@@ -232,7 +237,7 @@ def _chip_addresses(e: dict, split: np.ndarray, lay: RoutingLayout) -> None:
     """Half and address of every on-chip entry: the source neurons on a bus (or on a
     split bus's half) numbered in circuit order. A neuron has one label, so its
     excitatory and inhibitory virtual sources share the address (on rows of each sign)."""
-    chip = np.flatnonzero(e["kind"] == 0)
+    chip = np.flatnonzero(e["kind"] == CHIP)
     e["half"][chip] = np.where(split[e["bus"][chip]], e["out"][chip] // lay.buses_per_hemisphere, 0)
     circuit, first, inverse = np.unique(e["src_circuit"][chip], return_index=True,
                                         return_inverse=True)
@@ -259,10 +264,14 @@ N_SIGNS = 2  # excitatory, inhibitory
 N_CLASSES = 4
 
 
+def _slot_index(h, b, half, cls, lay: RoutingLayout):
+    """Slot ``((hemisphere * buses + bus) * 2 + half) * 4 + class`` (arrays broadcast)."""
+    return ((h * lay.buses_per_hemisphere + b) * 2 + half) * N_CLASSES + cls
+
+
 def _slot(e: dict, lay: RoutingLayout, pick=slice(None)) -> np.ndarray:
-    """Slot of entries: ``((hemisphere * buses + bus) * 2 + half) * 4 + class``."""
-    return (((e["hemi"][pick] * lay.buses_per_hemisphere + e["bus"][pick]) * 2
-             + e["half"][pick]) * N_CLASSES + e["cls"][pick])
+    """Slot of entries."""
+    return _slot_index(e["hemi"][pick], e["bus"][pick], e["half"][pick], e["cls"][pick], lay)
 
 
 def _unslot(s: int, lay: RoutingLayout) -> tuple[int, int, int, int]:
@@ -318,10 +327,10 @@ def _host_classes(e: dict, split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
     """``q[h, b, half]``: the most driver classes (of 3) the neurons' demand on the
     shared slot leaves to spike-source slots, where the hemisphere has spike sources."""
     shape = (lay.n_hemispheres, lay.buses_per_hemisphere, 2)
-    need = _load(e, lay, e["kind"] != 1).max(axis=2).sum(axis=1).reshape(
+    need = _load(e, lay, e["kind"] != HOST_SOURCE).max(axis=2).sum(axis=1).reshape(
         shape + (N_CLASSES,))   # neurons and background generators, on the shared slots
     has_host = np.zeros(lay.n_hemispheres, bool)
-    has_host[np.unique(e["hemi"][e["kind"] == 1])] = True
+    has_host[np.unique(e["hemi"][e["kind"] == HOST_SOURCE])] = True
     q = np.zeros(shape, np.int64)
     for share in (1, 2, 3):
         drivers = _slot_drivers(split, np.full(shape, share), lay)
@@ -337,23 +346,27 @@ def _host_capacity(e: dict, rows: np.ndarray, lay: RoutingLayout,
     """What the neurons leave of every slot for spike sources: their entries per slot,
     sign and column, the free addresses, the next address from below (spike sources)
     and the top of the free block (background generators take aligned blocks there)."""
-    chip = e["kind"] == 0
-    load = _load(e, lay, e["kind"] != 1)       # neurons and background generators
-    taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)  # neurons' addresses
-    _, first = np.unique(e["src_circuit"][chip], return_index=True)
-    np.add.at(taken, (e["bus"][chip][first], e["half"][chip][first]), 1)
+    load = _load(e, lay, e["kind"] != HOST_SOURCE)   # neurons and background generators
     below = np.zeros((lay.n_hemispheres, lay.buses_per_hemisphere, 2, N_CLASSES), np.int64)
-    below[..., SHARED] = taken[None]
+    below[..., SHARED] = _neuron_addresses(e, lay)[None]
     below = below.ravel()
     top = np.full(below.shape, lay.n_addresses, np.int64)
     for u in background:                        # their blocks, from the top
-        s = _slot(e, lay, np.flatnonzero((e["kind"] == 2) & (e["cell"] == u.first_cell)
-                                         & (e["bus"] == u.generator % lay.buses_per_hemisphere)
-                                         & (e["hemi"] == u.generator // lay.buses_per_hemisphere))[:1])
-        if s.size:
-            top[s[0]] = min(top[s[0]], u.base_address)
+        h, b = divmod(u.generator, lay.buses_per_hemisphere)
+        s = _slot_index(h, b, 0, SHARED, lay)
+        top[s] = min(top[s], u.base_address)
     top[rows == 0] = below[rows == 0]
     return Capacity(load, below, top)
+
+
+def _neuron_addresses(e: dict, lay: RoutingLayout) -> np.ndarray:
+    """``[bus, half]``: addresses the source neurons take (on both hemispheres: a
+    neuron's events reach its bus in each)."""
+    chip = e["kind"] == CHIP
+    taken = np.zeros((lay.buses_per_hemisphere, 2), np.int64)
+    _, first = np.unique(e["src_circuit"][chip], return_index=True)
+    np.add.at(taken, (e["bus"][chip][first], e["half"][chip][first]), 1)
+    return taken
 
 
 @dataclass
@@ -396,15 +409,11 @@ def _assign_background(graph: NetworkGraph, e: dict, split: np.ndarray,
     neurons' and earlier populations' row demand is least; fills its entries' bus,
     half, class, address and row select. (The shared slot then keeps rows enough for
     them: see :func:`_host_classes`.)"""
-    from .discretize import SOURCE_KIND
-    bg = np.flatnonzero(e["kind"] == SOURCE_KIND[BACKGROUND])
+    bg = np.flatnonzero(e["kind"] == BACKGROUND_SOURCE)
     if bg.size == 0:
         return ()
-    chip = e["kind"] == 0
-    taken = np.zeros((lay.n_hemispheres, lay.buses_per_hemisphere, 2), np.int64)
-    _, first = np.unique(e["src_circuit"][chip], return_index=True)
-    np.add.at(taken[0], (e["bus"][chip][first], e["half"][chip][first]), 1)
-    taken[1:] = taken[0]                          # a neuron's address holds on both
+    taken = np.broadcast_to(_neuron_addresses(e, lay),
+                            (lay.n_hemispheres, lay.buses_per_hemisphere, 2))
     top = np.full(taken.shape, lay.n_addresses, np.int64)
     offsets = graph.offsets(BACKGROUND)
     uses, busy = [], set()
@@ -414,21 +423,20 @@ def _assign_background(graph: NetworkGraph, e: dict, split: np.ndarray,
             raise AddressError(
                 f"BackgroundSpikeSource '{pop.label}' has {pop.size} cells but a "
                 f"background generator feeds at most {lay.n_addresses} (one block of "
-                "addresses); split it into populations of 64 or fewer (each takes one of "
-                "the 4 generators of a hemisphere)")
+                f"addresses); split it into populations of {lay.n_addresses} or fewer (each "
+                f"takes one of the {lay.buses_per_hemisphere} generators of a hemisphere)")
         block = 1 << int(np.ceil(np.log2(max(pop.size, 1))))
         mine_pop = bg[(e["cell"][bg] >= start) & (e["cell"][bg] < start + pop.size)]
         for h in np.unique(e["hemi"][mine_pop]):
             members = mine_pop[e["hemi"][mine_pop] == h]
+            demand = _load(e, lay, (e["cls"] == SHARED) & (e["kind"] != HOST_SOURCE)
+                           & (e["bus"] >= 0))
             choices = []
             for b in range(lay.buses_per_hemisphere):
                 half = 0
                 if (int(h), b) in busy or top[h, b, half] - block < taken[h, b, half]:
                     continue
-                demand = _load(e, lay, (e["hemi"] == h) & (e["bus"] == b)
-                               & (e["cls"] == SHARED) & (e["kind"] != 1))
-                s = ((h * lay.buses_per_hemisphere + b) * 2 + half) * N_CLASSES + SHARED
-                trial = demand[s].copy()
+                trial = demand[_slot_index(h, b, half, SHARED, lay)].copy()
                 np.add.at(trial, ((e["sign"][members] < 0).astype(np.int64),
                                   e["col"][members]), 1)
                 choices.append((int(trial.max(axis=1).sum()), b, half))
@@ -457,7 +465,7 @@ def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray, cap: Capacity,
     """Put each spike source, per hemisphere, into the slot with a free address where
     it raises the row demand least (largest fan-out first); fills the host entries'
     bus, half, class, address and row select."""
-    host = np.flatnonzero(e["kind"] == 1)
+    host = np.flatnonzero(e["kind"] == HOST_SOURCE)
     if host.size == 0:
         return
     load, free = cap.load, cap.free
@@ -474,7 +482,7 @@ def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray, cap: Capacity,
         slots = slots[free[slots] > 0]
         if slots.size == 0:
             raise AddressError(
-                f"spike source (virtual source {int(e['source'][members[0]])}) finds no "
+                f"{graph.cell_name(HOST, int(e['cell'][members[0]]))} finds no "
                 f"free synapse address in hemisphere {h}: every slot of its "
                 f"{lay.buses_per_hemisphere} PADI buses ({lay.n_addresses} addresses each, "
                 "the neurons' slots shared with them) is full; reduce the number of "
@@ -509,26 +517,23 @@ def _check_rows(graph: NetworkGraph, e: dict, split: np.ndarray, rows: np.ndarra
     worst = int(load[s].sum(axis=0).argmax())
     part = f" (its {('lower', 'upper')[half]} event output)" if split[b] else ""
     who = "" if cls == SHARED else f", spike-source slot {cls}"
+    width = lay.n_columns // lay.n_event_outputs
     raise RowError(
         f"PADI bus {b} of hemisphere {h}{part}{who} needs {int(need[s])} synapse rows "
         f"({int(load[s, 0].max())} excitatory + {int(load[s, 1].max())} inhibitory: the "
         f"largest in-degrees of one neuron from this bus; "
         f"{_neuron_at(graph, e, h, worst)} receives {int(load[s, :, worst].sum())}) but "
         f"its drivers have {int(rows[s])}. The neurons sending over bus {b} are those in "
-        f"columns 32 i .. 32 i + 31 with i mod 4 = {b}: spread the presynaptic "
-        "populations over more columns (pin them to other circuits) or lower the fan-in")
+        f"columns {width} i .. {width} i + {width - 1} with i mod "
+        f"{lay.buses_per_hemisphere} = {b}: spread the presynaptic populations over more "
+        "columns (pin them to other circuits) or lower the fan-in")
 
 
 def _neuron_at(graph: NetworkGraph, e: dict, h: int, col: int) -> str:
     pick = np.flatnonzero((e["hemi"] == h) & (e["col"] == col))
     if pick.size == 0:
         return f"the neuron at hemisphere {h}, column {col}"
-    target = int(e["target"][pick[0]])
-    for i, start in graph.offsets(NEURON).items():
-        pop = graph.populations[i]
-        if start <= target < start + pop.size:
-            return f"neuron {target - start} of '{pop.label}'"
-    return f"neuron {target}"
+    return graph.cell_name(NEURON, int(e["target"][pick[0]]))
 
 
 def _place_synapses(e: dict, split: np.ndarray, drivers: list, rows: np.ndarray,
@@ -587,7 +592,7 @@ def _needed(listening, row, address, event, bus) -> np.ndarray:
 def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
             background=()) -> RoutingConfig:
     """Labels, crossbar nodes and driver masks realising the routing."""
-    chip = e["kind"] == 0
+    chip = e["kind"] == CHIP
     circuits, first = np.unique(e["src_circuit"][chip], return_index=True)
     configurable = e["address"][chip][first] | (CLASS_BITS << lay.address_bits)
     mask = np.zeros((lay.n_hemispheres, lay.n_drivers), np.int64)
@@ -599,14 +604,16 @@ def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
             mask[h, k * lay.buses_per_hemisphere + b] = classes | (
                 1 << SPLIT_BIT if split[b] else 0)
     config = default_routing(lay, 0, mask.ravel()).with_labels(circuits, configurable)
-    bus_bits = lay.label_bits - 3  # bits 11-13: seen by the crossbar only
+    bus_bits = _bus_shift(lay)
+    crossbar_only = (1 << (lay.label_bits - bus_bits)) - 1
     for o in range(lay.n_event_outputs):
         for h in range(lay.n_hemispheres):
             config = config.with_node(o, h * lay.buses_per_hemisphere + o % lay.buses_per_hemisphere,
                                       mask=1 << GATE_BIT, target=1 << GATE_BIT)
     for j in range(lay.n_host_inputs):
         for bus in range(lay.n_buses):
-            config = config.with_node(int(lay.host_input(j)), bus, mask=7 << bus_bits,
+            config = config.with_node(int(lay.host_input(j)), bus,
+                                      mask=crossbar_only << bus_bits,
                                       target=bus << bus_bits)
     used = {u.generator for u in background}
     for g in range(lay.n_background_generators):
@@ -616,18 +623,24 @@ def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
     return config
 
 
-def host_label(bus: int, row_select: int, address: int, lay: RoutingLayout) -> int:
-    """Full label of a host event: global PADI ``bus`` (crossbar bits), row select,
-    synapse address."""
-    return (int(address) | int(row_select) << lay.address_bits
-            | int(bus) << (lay.label_bits - 3))
+def _bus_shift(lay: RoutingLayout) -> int:
+    """First label bit above the PADI payload (address and row select): the bits only
+    the crossbar sees, where a host event carries its target bus."""
+    return lay.address_bits + lay.row_select_bits
+
+
+def host_label(bus, row_select, address, lay: RoutingLayout):
+    """Full label of host events (ints or arrays): global PADI ``bus`` (crossbar bits),
+    row select, synapse address."""
+    return (np.asarray(address, np.int64) | np.asarray(row_select, np.int64) << lay.address_bits
+            | np.asarray(bus, np.int64) << _bus_shift(lay))
 
 
 def _host_routes(e: dict, config: RoutingConfig, disc: Discretised, graph: NetworkGraph,
                  lay: RoutingLayout, listening: np.ndarray) -> HostRoutes:
     """Each host cell's events: one label per (virtual source, hemisphere), resolved
     through the crossbar and drivers; delays per virtual source."""
-    host = np.flatnonzero(e["kind"] == 1)
+    host = np.flatnonzero(e["kind"] == HOST_SOURCE)
     n_host = graph.n_cells(HOST)
     if host.size == 0:
         z = np.zeros(0, np.int64)
@@ -638,17 +651,14 @@ def _host_routes(e: dict, config: RoutingConfig, disc: Discretised, graph: Netwo
     pick = host[first]
     vs = e["source"][pick]
     bus = e["hemi"][pick] * lay.buses_per_hemisphere + e["bus"][pick]
-    labels = np.array([host_label(b, r, a, lay) for b, r, a in
-                       zip(bus, e["row_select"][pick], e["address"][pick])], np.int64)
+    labels = host_label(bus, e["row_select"][pick], e["address"][pick], lay)
     cell = disc.sources.cell[vs]
     events = resolve_inputs(config, np.arange(vs.size), labels,
                             lay.host_input(cell % lay.n_host_inputs))
     keep = _needed(listening, events.row, events.address, events.group, events.bus)
     group, row, addr, bus = (events.group[keep], events.row[keep], events.address[keep],
                              events.bus[keep])
-    ptr = np.zeros(n_host + 1, np.int64)
     owner = cell[group]
     order = np.lexsort((group, owner))
-    np.cumsum(np.bincount(owner, minlength=n_host), out=ptr[1:])
-    return HostRoutes(ptr, disc.sources.delay_tick[vs][group][order], row[order],
+    return HostRoutes(csr_ptr(owner, n_host), disc.sources.delay_tick[vs][group][order], row[order],
                       addr[order], bus[order], group[order])

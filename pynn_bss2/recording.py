@@ -11,6 +11,7 @@ import numpy as np
 from pyNN import recording
 
 from . import simulator
+from .mapping.discretize import current_scale
 
 
 SIGNALS = {"v": "v", "w": "w", "gsyn_exc": "syn_exc", "gsyn_inh": "syn_inh"}
@@ -91,11 +92,10 @@ class Recorder(recording.Recorder):
             return vmap.to_model(hw)
         pop = self.population
         cm = np.broadcast_to(pop._parameters["cm"], (pop.size,))[pop.id_to_index(ids)]
-        c_chip = state.emulator.merged.c_mem[circuits]
-        current_scale = c_chip * vmap.slope_v_per_mv * state.spec.acceleration / cm
+        scale = current_scale(state.emulator.merged.c_mem[circuits], cm, vmap, state.spec)
         if name == "w":
-            return hw / current_scale[None, :]
-        return hw / (current_scale / vmap.slope_v_per_mv)[None, :]
+            return hw / scale[None, :]
+        return hw / (scale / vmap.slope_v_per_mv)[None, :]
 
     def _get_spiketimes(self, requested_ids, clear=False):
         ids = np.concatenate([c[0] for c in self._spikes]) if self._spikes else np.zeros(0, np.int64)

@@ -17,12 +17,14 @@ from pyNN.errors import RoundingWarning
 
 from .cython_core import BusLimits, Compartments, Emulator, Noise
 from .cython_core.background import generate
+from .cython_core.readout import madc_runs
 from .cython_core.routing import resolve_inputs
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
 from .recording import SIGNALS
 from .mapping import HOST, NEURON, ChipSpec
+from .mapping.discretize import current_scale
 from .mapping.multichip import compile_system
 from .mapping.calibration import calibrate
 
@@ -162,7 +164,6 @@ class State(common.control.BaseState):
                                      * (circuits.n // self.spec.n_circuits),
                                      self.spec.bus_event_period_us, self.spec.event_fifo_depth))
         self._base_offset = np.array(self.emulator.circuits.i_offset)
-        self._offset_changed = False
         if old is not None and self.t > 0:
             self._carry_over(old, old_config)
         neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)
@@ -202,11 +203,9 @@ class State(common.control.BaseState):
             return {}
         circuits = np.unique(np.concatenate(
             [r._circuits_recording("v") for r in self.recorders] or [np.zeros(0, np.int64)]))
-        column = circuits % self.spec.n_columns
-        even, odd = int(np.sum(column % 2 == 0)), int(np.sum(column % 2 == 1))
         return {"membrane traces": int(circuits.size),
                 "traces per run": self.spec.madc_channels,
-                "runs for the traces": max(even, odd)}
+                "runs for the traces": madc_runs(circuits, self.spec.n_columns)}
 
     def _segments(self, n_steps: int):
         """``(first, steps)`` pieces of a run, split where a current source switches."""
@@ -224,24 +223,30 @@ class State(common.control.BaseState):
         """Offset currents for the next step: each circuit's own plus the current of
         every source injected into its cell, in chip nA."""
         injected = [s for s in self.current_sources if s._cells]
-        if not injected and not getattr(self, "_offset_changed", False):
+        if not injected:
             return
         extra = np.zeros(self.emulator.n_circuits)
-        vmap, spec = self.config.voltage_map, self.spec
         for source in injected:
             amplitude = float(source.amplitude_at(np.array([self.step * self.dt]))[0])
-            for cell in source._cells:
-                pop = cell.parent
-                index = pop.id_to_index(int(cell))
-                cm = float(np.broadcast_to(pop._parameters["cm"], (pop.size,))[index])
-                width = int(self.config.placement.widths()[
-                    int(np.flatnonzero(self.config.placement.circuit
-                                       == pop._circuits[index])[0])])
-                for c in range(int(pop._circuits[index]), int(pop._circuits[index]) + width):
-                    extra[c] += (amplitude * self.emulator.circuits.c_mem[c]
-                                 * vmap.slope_v_per_mv * spec.acceleration / cm)
+            circuits, scale = self._injection_targets(source)
+            np.add.at(extra, circuits, amplitude * scale)
         self.emulator.set_offset_current(self._base_offset + extra)
-        self._offset_changed = bool(injected)
+
+    def _injection_targets(self, source):
+        """Circuits a source's cells occupy (each member of a multi-circuit neuron) and
+        chip nA per model nA on each."""
+        circuits, cm = [], []
+        root = self.config.placement.short_root(self.emulator.n_circuits)
+        for cell in source._cells:
+            pop = cell.parent
+            index = pop.id_to_index(int(cell))
+            members = np.flatnonzero(root == pop._circuits[index])
+            circuits.append(members)
+            cm.append(np.full(members.size, np.broadcast_to(pop._parameters["cm"],
+                                                            (pop.size,))[index]))
+        circuits, cm = np.concatenate(circuits), np.concatenate(cm)
+        return circuits, current_scale(self.emulator.circuits.c_mem[circuits], cm,
+                                       self.config.voltage_map, self.spec)
 
     def _background_events(self, t0: float, t1: float) -> None:
         """The background generators' spikes of ``(t0, t1]`` (biological ms): queued

@@ -16,10 +16,11 @@ from pynn_bss2.mapping.variation import variation_from_spec
 
 
 def main(seed: int) -> None:
-    spec, n = ChipSpec(), ChipSpec().n_circuits
+    spec = ChipSpec()
+    n = spec.n_circuits
     t = CircuitParameters(v_leak=np.full(n, 0.4), v_reset=0.3, v_thresh=0.8, v_init=0.4,
                           tau_mem=10.0, tau_syn_exc=5.0, tau_syn_inh=5.0, tau_ref=2.0,
-                          c_mem=2.2, i_offset=0.0, gain_exc=0.4, gain_inh=0.4)
+                          c_mem=spec.c_mem_max_pf, i_offset=0.0, gain_exc=0.4, gain_inh=0.4)
     wall, cpu = time.perf_counter(), time.process_time()
     cal = calibration.calibrate(t, spec, seed, use_cache=False)
     print(f"full chip ({n} circuits): {time.perf_counter() - wall:.2f} s wall, "
@@ -38,7 +39,7 @@ def main(seed: int) -> None:
                 tt, p.tau_mem[None], getattr(p, "tau_syn_" + r)[None])).max(axis=0)
         lsb = spec.weight_max * peak(cal.realised) / peak(t)
         print(f"PSP amplitude {r}: 10th-90th percentile {np.ptp(np.percentile(lsb, [10, 90])):.1f} "
-              "LSB of 63 (bound 10)")
+              f"LSB of {spec.weight_max} (bound 10)")
 
 
 if __name__ == "__main__":

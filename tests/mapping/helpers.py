@@ -122,3 +122,20 @@ def expected_connectivity(g: NetworkGraph, spec) -> dict:
                    offsets[NEURON][p.post] + int(j))
             out[key] = out.get(key, 0.0) + abs(float(w))
     return out
+
+
+def compare_connectivity(config, g, exact=False):
+    """Reconstructed connectivity equals the requested one (to half a weight LSB)."""
+    got, want = reconstruct(config, g), expected_connectivity(g, config.spec)
+    # the largest weight per (neuron, sign) lands on a code of 62.5 .. 63: that fixes the
+    # gain (model nA per LSB) to within 1 %
+    largest = {}
+    for (_, _, _, sign, target), w in want.items():
+        largest[sign, target] = max(largest.get((sign, target), 0.0), w)
+    lost = set(want) - set(got)
+    assert set(got) <= set(want)
+    assert all(want[k] < 0.5 * largest[k[3], k[4]] / 62.5 for k in lost)
+    for key, w in got.items():
+        lsb = largest[key[3], key[4]] / 62.5
+        assert abs(w - want[key]) <= (1e-9 if exact else 0.5 * lsb + 1e-12), key
+    return got, want, lost

@@ -1,5 +1,6 @@
 """calibrate: CapMem codes searched by measurement, residual spread, disk cache."""
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -119,7 +120,9 @@ def test_corrupt_cache_file_is_recomputed_with_a_warning(tmp_path, monkeypatch):
     with pytest.warns(MappingWarning, match=r"calibration cache file .* is unreadable"):
         again = calibration.calibrate(targets, SPEC, seed=8)
     np.testing.assert_array_equal(first.codes["tau_mem"], again.codes["tau_mem"])
-    calibration.calibrate(targets, SPEC, seed=8)  # rewritten: no warning now
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MappingWarning)
+        calibration.calibrate(targets, SPEC, seed=8)  # rewritten: no warning now
     assert not list(tmp_path.glob("*.tmp"))
 
 

@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from helpers import (all_to_all, edge, expected_connectivity, full_chip_graph, graph, neurons,
-                     reconstruct, sources)
+from helpers import (all_to_all, compare_connectivity, edge, full_chip_graph, graph, neurons,
+                     sources)
 from pynn_bss2.errors import (MappingError, ParameterRangeError, PlacementError, RoutingError,
                               RowError)
 from pynn_bss2.mapping import ChipSpec, compile_network
@@ -35,23 +35,6 @@ def _mixed():
                   neurons("inh", 100, tau_m=10.0, v_thresh=-55.0)], projections, dt_ms=0.1)
 
 
-def _compare(config, g, exact=False):
-    """Reconstructed connectivity equals the requested one (to half a weight LSB)."""
-    got, want = reconstruct(config, g), expected_connectivity(g, config.spec)
-    # the largest weight per (neuron, sign) lands on a code of 62.5 .. 63: that fixes the
-    # gain (model nA per LSB) to within 1 %
-    largest = {}
-    for (_, _, _, sign, target), w in want.items():
-        largest[sign, target] = max(largest.get((sign, target), 0.0), w)
-    lost = set(want) - set(got)
-    assert set(got) <= set(want)
-    assert all(want[k] < 0.5 * largest[k[3], k[4]] / 62.5 for k in lost)
-    for key, w in got.items():
-        lsb = largest[key[3], key[4]] / 62.5
-        assert abs(w - want[key]) <= (1e-9 if exact else 0.5 * lsb + 1e-12), key
-    return got, want, lost
-
-
 def test_full_chip_network_compiles_and_validates():
     g = full_chip_graph()          # 256 host sources all-to-all onto 512 neurons
     config, report = compile_network(g, SPEC)
@@ -76,15 +59,15 @@ def test_full_chip_network_compiles_and_validates():
 def test_full_chip_connectivity_is_reconstructed_from_the_config():
     g = full_chip_graph(seed=4)
     config, _ = compile_network(g, SPEC)
-    got, want, lost = _compare(config, g)
+    got, want, lost = compare_connectivity(config, g)
     assert len(got) == 131072 and not lost
 
 
 def test_mixed_network_connectivity_is_reconstructed():
     g = _mixed()
     config, report = compile_network(g, SPEC)
-    got, want, lost = _compare(config, g)
-    assert lost and len(got) == len(want) - len(lost)
+    got, want, lost = compare_connectivity(config, g)
+    assert lost and len(lost) < 0.01 * len(want)          # only the smallest weights
     assert sum(p.n_lost for p in report.projections) == len(lost)
     assert any(k[0] == "neuron" and k[3] < 0 for k in got)      # on-chip inhibition
     assert {k[2] for k in got if k[0] == "host"} == {62, 125, 156, 250}   # delay ticks
@@ -96,7 +79,7 @@ def test_exact_weights_are_reconstructed_exactly():
               [edge("e", 0, 1, np.arange(63), 0, w), edge("i", 0, 1, np.arange(63), 1, w,
                                                           sign=-1)])
     config, report = compile_network(g, SPEC)
-    _compare(config, g, exact=True)
+    compare_connectivity(config, g, exact=True)
     assert all(p.max_rel_weight_error < 1e-12 for p in report.projections)
 
 
@@ -140,7 +123,7 @@ def test_custom_placer_is_used_and_connectivity_survives():
     config, _ = compile_network(g, SPEC, placers=[reversed_placer])
     assert config.placement.circuit[0] == 511
     np.testing.assert_allclose(config.circuits.tau_mem[[211, 212]], [10.0, 20.0])
-    _compare(config, g)
+    compare_connectivity(config, g)
 
 
 def test_circuit_parameters_of_placed_and_idle_circuits():
@@ -185,7 +168,7 @@ def test_a_neuron_with_fan_in_above_256_spans_shorted_circuits():
     assert per_column.sum() == 620 and per_column.max() <= 256
     np.testing.assert_array_equal(config.circuits.gain_exc[root:root + 3],
                                   config.circuits.gain_exc[root])   # each carries w x gain
-    got, want, lost = _compare(config, g)
+    got, want, lost = compare_connectivity(config, g)
     assert len(got) == 620 and not lost
 
 
@@ -280,6 +263,6 @@ def test_compiler_interleaves_a_population_that_crowds_one_bus():
     with pytest.raises(RoutingError, match=r"PADI bus 0 of hemisphere 1 \(its lower event"):
         compile_network(g, SPEC, placers=PLACERS[:1])
     config, _ = compile_network(g, SPEC)
-    got, want, lost = _compare(config, g)
+    got, want, lost = compare_connectivity(config, g)
     assert len(got) == 96 and not lost
     assert len(set(((config.placement.circuit[pre] % 256) // 32).tolist())) == 8

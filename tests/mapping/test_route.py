@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from helpers import all_to_all, edge, graph, neurons, sources
-from pynn_bss2.cython_core.routing import resolve_inputs, resolve_routes
+from pynn_bss2.cython_core.routing import RoutingLayout, resolve_inputs, resolve_routes
 from pynn_bss2.errors import AddressError, MappingError, RoutingError, RowError
 from pynn_bss2.mapping.chip_spec import ChipSpec
 from pynn_bss2.mapping.discretize import Synapses, discretize
@@ -193,6 +193,7 @@ def test_lost_weights_are_not_routed():
     g = graph([sources("in", 2), neurons("n", 1)],
               [edge("p", 0, 1, [0, 1], [0, 0], [1.0, 0.001])])
     disc, placement, routing = _route(g)
+    _check(disc, placement, routing)
     assert routing.host.ptr[2] == routing.host.ptr[1]
     assert np.count_nonzero(routing.synapses.weights) == 1
 
@@ -309,11 +310,11 @@ def test_errors_are_mapping_and_value_errors():
 
 
 def test_host_label_layout():
-    lay = route.__globals__["RoutingLayout"].from_spec(SPEC)
+    lay = RoutingLayout.from_spec(SPEC)
     label = host_label(5, 3, 17, lay)
     assert label == 17 | 3 << 6 | 5 << 11
     events = resolve_inputs(_route(_mixed())[2].config, [0], [label], lay.host_input(0))
-    assert set(events.bus.tolist()) <= {5}
+    assert events.row.size > 0 and set(events.bus.tolist()) == {5}
 
 
 def test_when_the_greedy_assignment_fails_the_exact_program_routes(monkeypatch):
@@ -348,10 +349,12 @@ def test_background_generators_feed_their_hemispheres_through_their_buses():
     assert {u.generator // 4 for u in uses} == {0, 1}          # both hemispheres
     assert len({u.generator for u in uses}) == len(uses) == 4   # one generator each
     assert sorted(u.mask for u in uses) == [15, 15, 63, 63]
+    lay = routing.config.layout
     for u in uses:   # the generator's node is on, others' off
-        lay = routing.config.layout
         node = routing.config.xbar_enabled[lay.background_input(u.generator)]
         assert node[(u.generator // 4) * 4 + u.generator % 4]
+    for g in set(range(8)) - {u.generator for u in uses}:
+        assert not routing.config.xbar_enabled[lay.background_input(g)].any()
 
 
 def test_more_than_64_background_cells_or_generators_raise():
