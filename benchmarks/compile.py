@@ -9,7 +9,8 @@ compiled (discretise, place, route, assemble, validate) three times; the best ti
 reported, with the number of synapses; then systems of 2, 5 and 10 chips (a chain of
 populations of 500 neurons, one per chip).
 
-Usage: ``python benchmarks/compile.py``.
+Usage: ``python benchmarks/compile.py``. ``benchmarks/run.py --only compile`` compares
+each compile time with NEST's construction of the same network (:func:`rows`).
 """
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def chain_of_chips(k: int, n: int = 500, seed: int = 0) -> NetworkGraph:
 
 def best_of(graph: NetworkGraph, spec: ChipSpec, repeats: int = 3,
             chips: int = 1) -> tuple[float, int]:
+    """Best compile time (s) of ``graph`` over ``repeats``, and the synapses in use."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -90,17 +92,93 @@ def best_of(graph: NetworkGraph, spec: ChipSpec, repeats: int = 3,
     return min(times), int(np.count_nonzero(config.synapses.weights))
 
 
+def networks():
+    """The benchmark's networks, smallest first: (name, graph, chips)."""
+    for n, fan_in in ((32, 8), (64, 16), (128, 24), (256, 32), (512, 40)):
+        yield f"{n} neurons, fan-in ~{fan_in + fan_in // 2}", random_network(n, fan_in), 1
+    yield "full chip (256 sources x 512)", full_chip(), 1
+    for k in (2, 5, 10):
+        yield f"{k} chips, {500 * k} neurons", chain_of_chips(k), k
+
+
+# graph parameter: (NEST iaf_psc_exp parameter, factor from PyNN's unit to NEST's)
+NEST_PARAMETERS = {
+    "v_rest": ("E_L", 1.0),             # mV
+    "v_reset": ("V_reset", 1.0),        # mV
+    "v_thresh": ("V_th", 1.0),          # mV
+    "v_init": ("V_m", 1.0),             # mV
+    "tau_m": ("tau_m", 1.0),            # ms
+    "tau_syn_E": ("tau_syn_ex", 1.0),   # ms
+    "tau_syn_I": ("tau_syn_in", 1.0),   # ms
+    "tau_refrac": ("t_ref", 1.0),       # ms
+    "cm": ("C_m", 1000.0),              # nF -> pF
+    "i_offset": ("I_e", 1000.0),        # nA -> pA
+}
+
+
+def nest_construction(graph: NetworkGraph) -> float:
+    """Wall seconds NEST takes to build ``graph`` ready to simulate, NEST's counterpart
+    of compiling it: neurons created with their parameters (iaf_psc_exp), spike sources
+    as spike generators, every connection made from arrays with its weight and delay,
+    then ``Prepare`` (what ``run(0)`` does first). One thread; no PyNN.
+    """
+    import nest
+    nest.ResetKernel()
+    nest.set(resolution=graph.dt_ms, local_num_threads=1)
+    start = time.perf_counter()
+    ids = []
+    for pop in graph.populations:
+        if pop.kind == NEURON:
+            params = {nest_name: np.asarray(pop.params[name], float) * factor
+                      for name, (nest_name, factor) in NEST_PARAMETERS.items()}
+            nodes = nest.Create("iaf_psc_exp", pop.size, params=params)
+        else:
+            nodes = nest.Create("spike_generator", pop.size)
+        ids.append(np.asarray(nodes.tolist(), np.int64))
+    for e in graph.projections:
+        nest.Connect(ids[e.pre][e.pre_index], ids[e.post][e.post_index], "one_to_one",
+                     syn_spec={"weight": e.weight * e.sign * 1000.0,   # nA -> pA
+                               "delay": np.asarray(e.delay, float)})
+    nest.Prepare()
+    wall = time.perf_counter() - start
+    nest.Cleanup()
+    return wall
+
+
+def rows(repeats: int, duration_ms: float):
+    """The suite's figures (``run.py``): compile time of each network against NEST's
+    construction of the same network, best of ``repeats`` (``duration_ms`` is not
+    used). Returns figures (name, bss2 s, NEST s) and notes."""
+    import nest
+    if hasattr(nest, "VerbosityLevel"):   # NEST >= 3.10
+        nest.verbosity = nest.VerbosityLevel.ERROR
+    else:
+        nest.set_verbosity("M_ERROR")
+    spec = ChipSpec()
+    _, smallest, _ = next(networks())
+    compile_network(smallest, spec)   # untimed: first-call costs left out
+    nest_construction(smallest)
+    figures = []
+    for name, graph, chips in networks():
+        bss2, _ = best_of(graph, spec, repeats, chips)
+        nest_s = min(nest_construction(graph) for _ in range(max(repeats, 1)))
+        n_conn = sum(len(e.pre_index) for e in graph.projections)
+        figures.append((f"compile: {name}, {n_conn:,} connections",
+                        bss2, nest_s))
+    note = ("bss2: the mapping compiler (discretise, place, route, assemble, validate; "
+            "calibration not included) on the network graph; NEST: the same graph built "
+            "directly in NEST (Create with the parameters, Connect from arrays, Prepare), "
+            "one thread. Both start from plain arrays, neither goes through PyNN; NEST has no "
+            "chips, it builds the multi-chip networks as one")
+    return figures, [note]
+
+
 def main():
     spec = ChipSpec()
     print(f"{'network':<34} {'synapses':>9} {'compile (s)':>12}")
-    for n, fan_in in ((32, 8), (64, 16), (128, 24), (256, 32), (512, 40)):
-        t, syn = best_of(random_network(n, fan_in), spec)
-        print(f"{f'{n} neurons, fan-in ~{fan_in + fan_in // 2}':<34} {syn:>9} {t:>12.3f}")
-    t, syn = best_of(full_chip(), spec)
-    print(f"{'full chip (256 sources x 512)':<34} {syn:>9} {t:>12.3f}")
-    for k in (2, 5, 10):
-        t, syn = best_of(chain_of_chips(k), spec, chips=k)
-        print(f"{f'{k} chips, {500 * k} neurons':<34} {syn:>9} {t:>12.3f}")
+    for name, graph, chips in networks():
+        t, syn = best_of(graph, spec, chips=chips)
+        print(f"{name:<34} {syn:>9} {t:>12.3f}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ Usage: ``python benchmarks/full_chip.py [--model adex|lif] [--duration-ms 1000]
 [--nest] [--memory]``: ``--nest`` also runs the same network in NEST through PyNN
 (aeif_cond_exp or iaf_psc_exp, one thread) and prints the ratio; ``--memory`` measures
 what recordings cost per circuit and second at two durations (it grows linearly).
+``benchmarks/run.py --only full-chip-lif`` (or ``full-chip-adex``) puts the comparison
+with NEST in the suite's table (:func:`rows`).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from pynn_bss2.cython_core import (
     SynapseArrays,
 )
 from pynn_bss2.mapping import ChipSpec
+from table import best_of
 
 ROWS_PER_SOURCE = 8
 INHIBITORY_FRACTION = 0.2
@@ -176,6 +179,34 @@ def nest_twin(model: str, emulator: Emulator, duration_ms: float) -> dict:
     sim.end()
     return {"build_s": built - start, "wall_s": ran - built,
             "rate_hz": n_spikes / c.n / (duration_ms / 1000.0), "synapses": len(source)}
+
+
+def rows(model: str, repeats: int, duration_ms: float):
+    """The suite's figure (``run.py``): wall seconds per biological second of the
+    emulator (no PyNN, the emulator's ``run`` alone) and of its NEST twin's ``run()``
+    (through PyNN, one thread; built anew for each repeat), best of ``repeats``; the
+    notes give the rates.
+
+    Returns
+    -------
+    figures : list of (str, float, float)
+        Figure, emulator seconds, NEST seconds.
+    notes : list of str
+    """
+    emulator = best_of(lambda: measure(model, duration_ms), repeats,
+                       warm_up=lambda: measure(model, 10.0))   # untimed, first-call costs
+    twin = best_of(lambda: nest_twin(model, build(model), duration_ms), repeats)
+    kind = {"lif": "LIF, current-based", "adex": "AdEx, conductance-based"}[model]
+    figure = (f"full chip, {kind} ({ChipSpec().n_circuits} circuits, "
+              f"{twin['synapses']:,} synapses): "
+              "wall per biological second")
+    nest_model = {"lif": "iaf_psc_exp", "adex": "aeif_cond_exp"}[model]
+    note = (f"{kind}: emulator alone (no PyNN) against the NEST twin's run() ({nest_model} "
+            f"through PyNN, one thread, {duration_ms:g} ms); rates {emulator['rate_hz']:.1f} Hz "
+            f"and {twin['rate_hz']:.1f} Hz; building the twin in NEST took "
+            f"{twin['build_s']:.1f} s (not in the figure)")
+    seconds = duration_ms / 1000.0
+    return [(figure, emulator["wall_s"] / seconds, twin["wall_s"] / seconds)], [note]
 
 
 def main():

@@ -77,6 +77,7 @@ cdef extern from "_fast_step.h" nogil:
                            const double* ref_end, const double* reset_end,
                            const double* imc, int64_t* flag, int any_plain,
                            int saturate)
+    long next_flagged(const int64_t* flag, long n, long N)
 
 cdef enum:
     OK = 0
@@ -141,7 +142,8 @@ cdef enum:
     CROSSING_ITERATIONS = 30
 
 cdef struct Ctx:
-    const double* P   # parameter matrix [N_PAR, N]
+    const double* P   # parameter matrix [N_PAR, N], rows ``S`` apart
+    Py_ssize_t S
     const FastRows* rows  # its rows, for the right-hand side shared with the fast pass
     Py_ssize_t N
     double* v
@@ -161,7 +163,7 @@ cdef struct Ctx:
 
 
 cdef inline double _p(Ctx* c, int k, Py_ssize_t n) noexcept nogil:
-    return c.P[k * c.N + n]
+    return c.P[k * c.S + n]
 
 
 cdef inline double _clamped(Ctx* c, Py_ssize_t n, double v) noexcept nogil:
@@ -456,29 +458,28 @@ cdef inline bint _bus_accepts(int8_t bus, bint new_event, double* bucket,
 
 
 # ---------------------------------------------------------------- the fast path
-cdef FastRows _fast_rows(const double* P, Py_ssize_t N) noexcept nogil:
-    """Pointers to the parameter rows the fast path reads."""
+cdef FastRows _fast_rows(const double* P, Py_ssize_t S) noexcept nogil:
+    """Pointers to the parameter rows the fast path reads (rows ``S`` apart)."""
     cdef FastRows r
-    r.v_reset = P + P_VRESET * N; r.esc = P + P_ESC * N; r.inv_tau_m = P + P_INVTAUM * N
-    r.scale = P + P_SCALE * N; r.i0 = P + P_I0 * N; r.v_leak = P + P_VLEAK * N
-    r.dt = P + P_DT * N; r.inv_dt = P + P_INVDT * N; r.v_exp = P + P_VEXP * N
-    r.w_on = P + P_WON * N; r.a = P + P_A * N; r.inv_tau_w = P + P_INVTAUW * N
-    r.v_adapt = P + P_VADAPT * N; r.ce0 = P + P_CE0 * N; r.ce1 = P + P_CE1 * N
-    r.ci0 = P + P_CI0 * N; r.ci1 = P + P_CI1 * N; r.sat_e = P + P_SATE * N
-    r.sat_i = P + P_SATI * N; r.p22 = P + P_P22 * N; r.p11e = P + P_P11E * N
-    r.p11i = P + P_P11I * N; r.p21e = P + P_P21E * N; r.p21i = P + P_P21I * N
-    r.c0 = P + P_C0 * N; r.plain = P + P_PLAIN * N; r.er = P + P_ER * N
-    r.ew = P + P_EW * N; r.w_rest = P + P_WREST * N; r.krw = P + P_KRW * N
+    r.v_reset = P + P_VRESET * S; r.esc = P + P_ESC * S; r.inv_tau_m = P + P_INVTAUM * S
+    r.scale = P + P_SCALE * S; r.i0 = P + P_I0 * S; r.v_leak = P + P_VLEAK * S
+    r.dt = P + P_DT * S; r.inv_dt = P + P_INVDT * S; r.v_exp = P + P_VEXP * S
+    r.w_on = P + P_WON * S; r.a = P + P_A * S; r.inv_tau_w = P + P_INVTAUW * S
+    r.v_adapt = P + P_VADAPT * S; r.ce0 = P + P_CE0 * S; r.ce1 = P + P_CE1 * S
+    r.ci0 = P + P_CI0 * S; r.ci1 = P + P_CI1 * S; r.sat_e = P + P_SATE * S
+    r.sat_i = P + P_SATI * S; r.p22 = P + P_P22 * S; r.p11e = P + P_P11E * S
+    r.p11i = P + P_P11I * S; r.p21e = P + P_P21E * S; r.p21i = P + P_P21I * S
+    r.c0 = P + P_C0 * S; r.plain = P + P_PLAIN * S; r.er = P + P_ER * S
+    r.ew = P + P_EW * S; r.w_rest = P + P_WREST * S; r.krw = P + P_KRW * S
     return r
 
 
-cdef void _line_currents(const double* P, Py_ssize_t N, const int32_t* line,
+cdef void _line_currents(const double* g, Py_ssize_t N, const int32_t* line,
                          const double* v, double* sum_g, double* sum_gv,
                          Py_ssize_t n_lines, double* imc) noexcept nogil:
     """Current from each circuit's compartment line, whose potential is the
     conductance-weighted mean of its circuits' membranes."""
     cdef Py_ssize_t n, k
-    cdef const double* g = P + P_GMC * N
     for k in range(n_lines):
         sum_g[k] = 0.0
         sum_gv[k] = 0.0
@@ -502,11 +503,10 @@ cdef void _add_and_clear(double* se, double* si, double* ring_e, double* ring_i,
         ring_i[n] = 0.0
 
 
-cdef void _membrane_noise(const double* P, Py_ssize_t N, double t_e, double* v,
+cdef void _membrane_noise(const double* amp, Py_ssize_t N, double t_e, double* v,
                           const double* reset_end, uint32_t* rng) noexcept nogil:
     """Ornstein-Uhlenbeck membrane noise over one step (not while the reset clamps)."""
     cdef Py_ssize_t n
-    cdef const double* amp = P + P_NOISE * N
     for n in range(N):
         rng[n] = _xorshift(rng[n])
         if reset_end[n] <= t_e:
@@ -514,7 +514,8 @@ cdef void _membrane_noise(const double* P, Py_ssize_t N, double t_e, double* v,
 
 
 def run_chip(
-    const double[:, ::1] params,       # [N_PAR, n_circuits], rows named by Param
+    double[:, :] params,               # [N_PAR, n_circuits], rows named by Param
+                                       # (rows may be padded: any row stride)
     double h,                          # us, integration step
     double latency,                    # us, on-chip neuron -> synapse
     int has_plain, int has_general, int has_saturation, int has_noise,
@@ -541,6 +542,11 @@ def run_chip(
     const int8_t[::1] host_bus,
     const uint8_t[::1] host_new,       # 1: entry starts a new bus event
     int64_t[::1] cursor,               # [1] next host event
+    # offset currents rewritten at step starts (the chip's processors writing CapMem)
+    const int64_t[::1] sched_step,     # [k] absolute steps, increasing
+    const double[:, ::1] sched_i0,     # [k, n_circuits] the P_I0 row from that step on
+    const double[:, ::1] sched_c0,     # [k, n_circuits] the P_C0 row from that step on
+    int64_t[::1] sched_cursor,         # [1] next row
     # bus limits
     double[::1] bucket,                # [n_buses] backlog, events
     double drain,                      # events a bus forwards per step
@@ -582,6 +588,7 @@ def run_chip(
     cdef Py_ssize_t N = v.shape[0]
     cdef Py_ssize_t n_slots = ring.shape[0], n_rec = rec_circuits.shape[0]
     cdef Py_ssize_t n_host = host_step.shape[0], n_buses = bucket.shape[0]
+    cdef Py_ssize_t n_sched = sched_step.shape[0]
     cdef Py_ssize_t n, k, j, b, slot
     cdef int64_t s, arrive, first_new, when, done = 0, flagged
     cdef double t_s
@@ -592,8 +599,11 @@ def run_chip(
     cdef int status = OK
     cdef Ctx c
     cdef Syn syn
-    cdef FastRows rows = _fast_rows(&params[0, 0], params.shape[1])
-    c.P = &params[0, 0]; c.N = N; c.rows = &rows
+    cdef Py_ssize_t S = params.strides[0] // sizeof(double)
+    if params.strides[1] != sizeof(double) or S < N:
+        raise ValueError("run_chip: the parameter matrix's rows must be contiguous")
+    cdef FastRows rows = _fast_rows(&params[0, 0], S)
+    c.P = &params[0, 0]; c.N = N; c.S = S; c.rows = &rows
     c.v = &v[0]; c.w = &w[0]; c.se = &se[0]; c.si = &si[0]; c.imc = &imc[0]
     c.ref_end = &ref_end[0]; c.reset_end = &reset_end[0]
     c.t_spike = &t_spike[0]; c.v_spike = &v_spike[0]
@@ -614,9 +624,16 @@ def run_chip(
             arrive = s + 1
             t_s = s * h
             first_new = c.n_spikes
+            # 0: offset currents due at the step's start
+            while sched_cursor[0] < n_sched and sched_step[sched_cursor[0]] <= s:
+                k = sched_cursor[0]
+                for n in range(N):
+                    params[<int> P_I0, n] = sched_i0[k, n]
+                    params[<int> P_C0, n] = sched_c0[k, n]
+                sched_cursor[0] += 1
             # 1-2: membranes, fast path then slow path
             if n_lines > 0:
-                _line_currents(c.P, N, &line[0], &v[0], &sum_g[0], &sum_gv[0], n_lines,
+                _line_currents(c.P + P_GMC * S, N, &line[0], &v[0], &sum_g[0], &sum_gv[0], n_lines,
                                &imc[0])
             if has_general:
                 flagged = fast_step_heun(
@@ -628,11 +645,11 @@ def run_chip(
                     &reset_end[0], &imc[0], &flag[0])
             n = 0
             while flagged > 0:  # stops at the last flagged circuit
-                if flag[n]:
-                    _slow_step(&c, n, t_s, h)
-                    se[n] *= _p(&c, P_P11E, n)
-                    si[n] *= _p(&c, P_P11I, n)
-                    flagged -= 1
+                n = next_flagged(&flag[0], n, N)
+                _slow_step(&c, n, t_s, h)
+                se[n] *= _p(&c, P_P11E, n)
+                si[n] *= _p(&c, P_P11I, n)
+                flagged -= 1
                 n += 1
             # the ring's input due at the step's end
             slot = arrive % n_slots
@@ -641,7 +658,7 @@ def run_chip(
                 slot_used[slot] = 0
             # 3: membrane noise
             if has_noise:
-                _membrane_noise(c.P, N, t_s + h, &v[0], &reset_end[0], &rng[0])
+                _membrane_noise(c.P + P_NOISE * S, N, t_s + h, &v[0], &reset_end[0], &rng[0])
             # 4: events due at the step's end (the lines decayed in the fast pass)
             for b in range(n_buses):
                 bucket[b] = bucket[b] - drain if bucket[b] > drain else 0.0

@@ -174,4 +174,21 @@ __attribute__((noinline)) static int64_t fast_step_heun(FAST_STEP_ARGS, int any_
                                  flag, 0, 0);
 }
 
+/* The next flagged circuit at or after n (N if none): eight flags at a time, since few
+ * circuits are flagged in a step and a branch per circuit costs more than the pass. */
+static inline long next_flagged(const int64_t *flag, long n, long N)
+{
+    while (n + 8 <= N) {
+        int64_t any = 0;
+        for (int k = 0; k < 8; k++)
+            any |= flag[n + k];
+        if (any)
+            break;
+        n += 8;
+    }
+    while (n < N && !flag[n])
+        n++;
+    return n;
+}
+
 #endif

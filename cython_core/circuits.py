@@ -208,6 +208,38 @@ def merge_shorted(params: CircuitParameters, compartments: Compartments) -> Circ
     )
 
 
+def exact_constant(p: CircuitParameters, prop: dict, i_offset: np.ndarray) -> np.ndarray:
+    """The constant part of a plain circuit's exact step (the kernel's ``P_C0``) at
+    offset currents ``i_offset`` (nA; ``[n]`` or ``[k, n]``)."""
+    return p.v_leak * (1.0 - prop["p22"]) + i_offset * prop["p20"]
+
+
+def offset_rows(params: CircuitParameters, compartments: Compartments,
+                i_offset: np.ndarray, dt_us: float) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's ``P_I0`` and ``P_C0`` rows for each row of ``i_offset`` (``[k, n]``,
+    nA per circuit), as :func:`parameter_matrix` would give them: shorted groups' currents
+    add up on their roots."""
+    i_offset = np.atleast_2d(np.asarray(i_offset, float))
+    root = np.asarray(compartments.short_root, np.int64)
+    n = params.n
+    if not np.array_equal(root, np.arange(n)):
+        summed = np.zeros_like(i_offset)
+        np.add.at(summed, (slice(None), root), i_offset)
+        i_offset = np.where(root == np.arange(n), summed, i_offset)
+    merged = merge_shorted(params, compartments)
+    return i_offset, exact_constant(merged, propagators(merged, dt_us), i_offset)
+
+
+ROW_PAD = 8  # doubles: one cache line
+
+
+def padded_rows(k: int, n: int) -> np.ndarray:
+    """``k`` zeroed arrays of ``n`` doubles whose starts are a cache line apart modulo the
+    page: the kernel's pass reads a dozen per-circuit arrays at one index, and arrays a
+    multiple of 4 kB apart would share the L1 cache's sets and evict each other."""
+    return np.zeros((k, n + ROW_PAD))[:, :n]
+
+
 def parameter_matrix(params: CircuitParameters, compartments: Compartments,
                      membrane_noise_v, dt_us: float, rows) -> np.ndarray:
     """The kernel's ``[N_PAR, n_circuits]`` parameter matrix (rows named by ``rows``).
@@ -244,8 +276,8 @@ def parameter_matrix(params: CircuitParameters, compartments: Compartments,
     prop = propagators(p, dt_us)
     values.update({"P22": prop["p22"], "P11E": prop["p11_exc"], "P11I": prop["p11_inh"],
                    "P21E": prop["p21_exc"], "P21I": prop["p21_inh"], "P20": prop["p20"],
-                   "C0": p.v_leak * (1.0 - prop["p22"]) + p.i_offset * prop["p20"]})
-    matrix = np.zeros((int(rows.N_PAR), n))
+                   "C0": exact_constant(p, prop, p.i_offset)})
+    matrix = padded_rows(int(rows.N_PAR), n)
     for name, value in values.items():
         matrix[int(getattr(rows, "P_" + name))] = np.broadcast_to(value, (n,))
     return matrix

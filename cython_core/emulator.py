@@ -29,6 +29,8 @@ from .circuits import (  # noqa: F401  (re-exported)
     Noise,
     check,
     merge_shorted,
+    offset_rows,
+    padded_rows,
     parameter_matrix,
     propagators,
 )
@@ -216,12 +218,13 @@ class Emulator:
         """
         n = self.n_circuits
         self.step = 0
-        self.v = np.array(self.merged.v_init, dtype=float)
-        self.w = np.array(self.merged.w_init, dtype=float)
-        self.i_exc = np.zeros(n)  # excitatory synaptic line states, nA or nS
-        self.i_inh = np.zeros(n)
-        self.ref_end = np.full(n, -np.inf)    # us, end of the refractory time
-        self.reset_end = np.full(n, -np.inf)  # us, end of the reset (before the holdoff)
+        # the state the kernel's pass reads, in rows apart in the cache (as the parameters)
+        self.v, self.w, self.i_exc, self.i_inh, self.ref_end, self.reset_end = padded_rows(6, n)
+        self.v[:] = self.merged.v_init
+        self.w[:] = self.merged.w_init
+        # self.i_exc, self.i_inh: synaptic line states, nA or nS
+        self.ref_end[:] = -np.inf    # us, end of the refractory time
+        self.reset_end[:] = -np.inf  # us, end of the reset (before the holdoff)
         self.t_spike = np.full(n, -np.inf)    # us, last spike
         self.v_spike = np.array(self.merged.v_thresh, dtype=float)  # V, membrane then
         seeds = np.random.SeedSequence(int(self.noise.seed)).generate_state(n + 1)
@@ -293,7 +296,7 @@ class Emulator:
 
     def run(self, n_steps: int, record: np.ndarray | None = None,
             interval_steps: int = 1, record_start: bool = False,
-            observables=("v",)) -> RawOutput:
+            observables=("v",), offset_schedule=None) -> RawOutput:
         """Advance the chip by ``n_steps`` integration steps.
 
         Parameters
@@ -308,6 +311,12 @@ class Emulator:
             Also return the sample at the current (starting) step.
         observables : sequence of str
             Any of ``"v"``, ``"w"``, ``"syn_exc"``, ``"syn_inh"``.
+        offset_schedule : tuple of (array of int, array), optional
+            ``(steps, i_offset)``: from absolute step ``steps[j]`` (increasing, within
+            the run) on, the circuits' offset currents are ``i_offset[j]`` (nA, one row
+            of ``n_circuits`` each), as the chip's processors rewrite CapMem while the
+            network runs; the same as :meth:`set_offset_current` at that step, without
+            stopping the run. The last row applied stays in effect.
 
         Returns
         -------
@@ -327,8 +336,9 @@ class Emulator:
         out = np.zeros((max(step1 // interval - first + 1, 0), len(names), rec.size))
         start = (self._sample(rec)[what][None] if (record_start and step0 % interval == 0)
                  else None)
+        schedule = self._offset_schedule(offset_schedule, step0, step1)
         spikes_c, spikes_s, dropped = self._advance(step1 - step0, rec, interval, what, out,
-                                                    first)
+                                                    first, schedule)
         steps = np.arange(first, first + len(out), dtype=np.int64) * interval
         if start is not None:
             out = np.concatenate([start, out])
@@ -337,10 +347,29 @@ class Emulator:
         ticks = np.rint(spikes_s / self.tick_us).astype(np.int64)
         return RawOutput(spikes_c, ticks, rec, out[:, 0], steps, traces, dropped)
 
+    def _offset_schedule(self, schedule, step0: int, step1: int):
+        """The kernel's schedule arrays (steps, I0 rows, C0 rows, cursor), checked."""
+        n = self.n_circuits
+        if schedule is None:
+            return (np.zeros(0, np.int64), np.zeros((0, n)), np.zeros((0, n)),
+                    np.zeros(1, np.int64))
+        steps = np.ascontiguousarray(schedule[0], np.int64)
+        currents = np.asarray(schedule[1], float).reshape(steps.size, n)
+        if steps.size and (np.any(np.diff(steps) <= 0) or steps[0] < step0
+                           or steps[-1] >= step1):
+            raise EmulationError(f"offset_schedule steps must increase within the run's "
+                                 f"steps {step0}..{step1 - 1}; got {steps.min()}.."
+                                 f"{steps.max()}")
+        i0, c0 = offset_rows(self.circuits, self.compartments, currents, self.dt_us)
+        if steps.size:  # the emulator's own record of the settings follows the last row
+            self.circuits = self.circuits.replace(i_offset=currents[-1].copy())
+            self.merged = merge_shorted(self.circuits, self.compartments)
+        return steps, np.ascontiguousarray(i0), np.ascontiguousarray(c0), np.zeros(1, np.int64)
+
     def _sample(self, rec):
         return np.stack([self.v[rec], self.w[rec], self.i_exc[rec], self.i_inh[rec]])
 
-    def _advance(self, n_steps, rec, interval, what, out, rec_row0):
+    def _advance(self, n_steps, rec, interval, what, out, rec_row0, schedule):
         """Call the kernel until ``n_steps`` are done, growing spike buffers as needed."""
         n = self.n_circuits
         due = np.searchsorted(self._host[0], self.step + n_steps, side="right")
@@ -348,7 +377,7 @@ class Emulator:
         cursor = np.zeros(1, np.int64)
         capacity = max(4 * n, int(n * n_steps * 0.01)) + n * self._max_per_step
         spike_c, spike_s = np.empty(capacity, np.int32), np.empty(capacity, np.float64)
-        scratch = [np.zeros(n), np.zeros(n, np.int64)]  # line currents, slow-path flags
+        scratch = [padded_rows(1, n)[0], np.zeros(n, np.int64)]  # line currents, slow-path flags
         sums = [np.zeros(max(self._n_lines, 1)) for _ in range(2)]
         dropped = np.zeros(self._bucket.size, np.int64)
         limits = self.bus_limits
@@ -361,7 +390,7 @@ class Emulator:
                 self._params, self.dt_us, self.latency_us, *self._modes,
                 *self._syn, float(self.noise.synaptic), self._syn_rng,
                 r.ptr, r.row, r.address, r.bus, np.ascontiguousarray(r.delay, float),
-                self._ring, self._slot_used, *host, cursor,
+                self._ring, self._slot_used, *host, cursor, *schedule,
                 self._bucket, drain, bus_capacity, dropped, self._line, self._n_lines,
                 self.v, self.w, self.i_exc, self.i_inh, self.ref_end, self.reset_end,
                 self.t_spike, self.v_spike, self._rng, *scratch, *sums,

@@ -1,7 +1,8 @@
 """A balanced excitatory/inhibitory network driven by Poisson input, sized for one chip.
 
 400 excitatory and 100 inhibitory IF_curr_exp neurons with sparse random recurrent
-connections (10 %), each neuron also driven by external Poisson sources. A portable
+connections (10 %), each neuron also driven by external Poisson sources; with
+``--cell adex`` the same network of EIF_cond_exp_isfa_ista neurons. A portable
 PyNN script: it runs on the emulated BrainScaleS-2 chip by default and on NEST with
 ``--simulator nest``, so the two can be compared.
 
@@ -11,7 +12,7 @@ Writes a raster plot with population rates and two membrane traces to
 Usage::
 
     python examples/balanced_network.py [--simulator bss2|nest] [--out DIR]
-                                        [--duration MS] [--seed N]
+                                        [--duration MS] [--quick] [--seed N] [--cell lif|adex]
 """
 import argparse
 import importlib
@@ -28,34 +29,47 @@ W_EXC, W_INH, W_EXT = 0.09, -0.45, 0.1   # nA (inhibitory current-based: negativ
 DELAY = 1.5                      # ms, recurrent (the chip realises its fixed latency)
 CELL = dict(tau_m=20.0, cm=0.25, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0,
             tau_refrac=2.0, tau_syn_E=5.0, tau_syn_I=5.0, i_offset=0.0)
+# The AdEx variant (``--cell adex``): the same neurons with the exponential term, a weak
+# adaptation and conductance-based synapses. Conductances are the currents above over a
+# driving force of about 55 mV (excitatory, to 0 mV) and 25 mV (inhibitory, to -80 mV).
+# With seed 42 the chip and NEST both fire at about 21 Hz (the LIF variant: about 50 Hz).
+ADEX_CELL = dict(CELL, v_spike=-40.0, delta_T=2.0, a=1.0, b=0.005, tau_w=100.0,
+                 e_rev_E=0.0, e_rev_I=-80.0)
+G_EXC, G_INH, G_EXT = 0.0016, 0.018, 0.0018   # uS (inhibitory: positive, by receptor)
+VARIANTS = {   # cell: (PyNN cell type, its parameters, (exc, inh, ext) weights)
+    "lif": ("IF_curr_exp", CELL, (W_EXC, W_INH, W_EXT)),
+    "adex": ("EIF_cond_exp_isfa_ista", ADEX_CELL, (G_EXC, G_INH, G_EXT)),
+}
 
 
-def build(sim, seed):
-    """Set up ``sim`` and build the network; return the (exc, inh) populations."""
+def build(sim, seed, cell="lif"):
+    """Set up ``sim`` and build the network of neurons of the variant ``cell`` ("lif" or
+    "adex", see ``VARIANTS``); return the (exc, inh) populations."""
+    cell_type, params, (w_exc, w_inh, w_ext) = VARIANTS[cell]
     sim.setup(timestep=0.1, min_delay=0.1, seed=seed)
     rng = sim.NumpyRNG(seed=seed)
-    exc = sim.Population(N_EXC, sim.IF_curr_exp(**CELL), label="excitatory")
-    inh = sim.Population(N_INH, sim.IF_curr_exp(**CELL), label="inhibitory")
+    exc = sim.Population(N_EXC, getattr(sim, cell_type)(**params), label="excitatory")
+    inh = sim.Population(N_INH, getattr(sim, cell_type)(**params), label="inhibitory")
     ext = sim.Population(N_EXT, sim.SpikeSourcePoisson(rate=RATE_EXT), label="external")
     v_init = sim.RandomDistribution("uniform", (-65.0, -52.0), rng=rng)
     exc.initialize(v=v_init)
     inh.initialize(v=v_init)
     cells = exc + inh
     sim.Projection(exc, cells, sim.FixedProbabilityConnector(P_CONNECT, rng=rng),
-                   sim.StaticSynapse(weight=W_EXC, delay=DELAY),
+                   sim.StaticSynapse(weight=w_exc, delay=DELAY),
                    receptor_type="excitatory", label="exc->all")
     sim.Projection(inh, cells, sim.FixedProbabilityConnector(P_CONNECT, rng=rng),
-                   sim.StaticSynapse(weight=W_INH, delay=DELAY),
+                   sim.StaticSynapse(weight=w_inh, delay=DELAY),
                    receptor_type="inhibitory", label="inh->all")
     sim.Projection(ext, cells, sim.FixedNumberPreConnector(EXT_PER_NEURON, rng=rng),
-                   sim.StaticSynapse(weight=W_EXT, delay=1.0),
+                   sim.StaticSynapse(weight=w_ext, delay=1.0),
                    receptor_type="excitatory", label="ext->all")
     return exc, inh
 
 
-def build_and_run(sim, duration, seed):
+def build_and_run(sim, duration, seed, cell="lif"):
     """Build the network on ``sim``, run it, and return the recorded Neo blocks."""
-    exc, inh = build(sim, seed)
+    exc, inh = build(sim, seed, cell)
     exc.record("spikes")
     inh.record("spikes")
     exc[:2].record("v")
@@ -109,16 +123,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulator", default="bss2", choices=("bss2", "nest"))
     parser.add_argument("--out", default="outputs")
-    parser.add_argument("--duration", type=float, default=1000.0, help="ms (biological)")
+    parser.add_argument("--duration", type=float, help="ms (biological); default 1000")
+    parser.add_argument("--quick", action="store_true",
+                        help="200 ms instead of 1000 ms unless --duration is given (for tests)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--cell", default="lif", choices=tuple(VARIANTS))
     args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 200.0 if args.quick else 1000.0
     sim = importlib.import_module("pynn_bss2" if args.simulator == "bss2" else "pyNN.nest")
-    blocks, wall, report = build_and_run(sim, args.duration, args.seed)
+    blocks, wall, report = build_and_run(sim, args.duration, args.seed, args.cell)
     if report is not None:
         print(report)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"balanced_network_{args.simulator}.png"
+    suffix = "" if args.cell == "lif" else f"_{args.cell}"
+    path = out / f"balanced_network_{args.simulator}{suffix}.png"
     plot(blocks, args.duration, path)
     r_exc = rates(blocks["excitatory"], N_EXC, args.duration)
     r_inh = rates(blocks["inhibitory"], N_INH, args.duration)

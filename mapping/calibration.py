@@ -20,6 +20,7 @@ over the codes of all circuits, one parameter after the other:
 Other varied parameters (``c_mem``, ``tau_ref``, the AdEx ones ...) keep the
 post-calibration spread of ``variation_from_spec(spec, calibrated=True)``. Results
 are cached on disk (``calibration_cache.py``), keyed by targets, spec and seed.
+Circuits of the raw native cell type keep the codes they were given (``fixed``).
 
 Examples
 --------
@@ -43,6 +44,7 @@ from . import calibration_cache as cache
 from . import capmem
 from .capmem import CALIBRATED, OFF
 from .chip_spec import ChipSpec
+from .native import SEARCHED
 from .variation import variation_from_spec
 
 UNITS = {"v_leak": "V", "v_reset": "V", "v_thresh": "V", "tau_mem": "us",
@@ -116,7 +118,8 @@ def bisect(measure: Callable[[np.ndarray], np.ndarray], target: np.ndarray,
 
 
 def calibrate(targets: CircuitParameters, spec: ChipSpec, seed: int, *,
-              strict: bool = False, use_cache: bool = True) -> Calibration:
+              strict: bool = False, use_cache: bool = True,
+              fixed: Mapping[str, np.ndarray] | None = None) -> Calibration:
     """Calibrate chip instance ``seed`` to ``targets``, from the disk cache if there.
 
     Parameters
@@ -131,6 +134,11 @@ def calibrate(targets: CircuitParameters, spec: ChipSpec, seed: int, *,
         :class:`MappingWarning` and keep the nearest end code).
     use_cache : bool
         Read and write the disk cache (``calibration_cache.cache_dir()``).
+    fixed : mapping of str to int array, optional
+        Codes set directly (the raw native cell type, ``ChipConfig.codes``): per
+        calibrated parameter one per circuit, ``native.SEARCHED`` where the search
+        decides. Fixed codes replace the searched ones, and targets of those circuits
+        are not reported as unreachable.
 
     Returns
     -------
@@ -147,6 +155,11 @@ def calibrate(targets: CircuitParameters, spec: ChipSpec, seed: int, *,
     unreachable = tuple(Unreachable(int(c), CALIBRATED[int(p)], float(t), float(m))
                         for c, p, t, m in zip(*(arrays["unreachable_" + f] for f in
                                                 ("circuit", "parameter", "target", "limit"))))
+    if fixed:
+        codes = {name: np.where(np.asarray(fixed[name]) != SEARCHED, fixed[name], code)
+                 for name, code in codes.items()}
+        unreachable = tuple(u for u in unreachable
+                            if fixed[u.parameter][u.circuit] == SEARCHED)
     _report(unreachable, strict)
     return Calibration(int(seed), targets, codes, realise(codes, targets, spec, seed),
                        unreachable)

@@ -63,6 +63,10 @@ class ChipSpec:
     tau_ref_default_us: float = 2.0
     """Default calibration target of the refractory time, used for idle circuits
     (chip.md: Calibration and variation)."""
+    potential_defaults_cadc: tuple[int, int, int] = (80, 70, 125)
+    """Default calibration targets of leak, reset and threshold potential, in CADC
+    LSB, the defaults of the calibrated native cell types (chip.md: Calibration and
+    variation)."""
     v_readable_range: tuple[float, float] = (0.15, 1.05)
     """Well-readable, linear membrane voltage range in V (chip.md: Neurons)."""
     v_domain: tuple[float, float] = (0.0, 1.2)

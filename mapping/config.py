@@ -10,6 +10,7 @@ import numpy as np
 from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays
 from .chip_spec import ChipSpec
 from .discretize import Discretised, ProjectionStats, VoltageMap
+from .native import SEARCHED
 from .place import Placement
 from .graph import NEURON, NetworkGraph
 from .route import N_CLASSES, HostRoutes, Routing, SlotUse
@@ -30,6 +31,9 @@ class ChipConfig:
     voltage_map: VoltageMap
     fabric: object = None        # the RoutingConfig (cython_core.routing), per chip
     generators: tuple = ()       # generators.Generator per background generator in use
+    codes: dict = dataclasses.field(default_factory=dict)
+    """CapMem codes that cells of the raw native type fix: per calibrated parameter one
+    int64 per circuit, ``native.SEARCHED`` where the calibration chooses (empty: none)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,8 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
                 c_mem=spec.c_mem_max_pf, i_offset=0.0, gain_exc=0.0, gain_inh=0.0)
     # a neuron of w shorted circuits: every member carries the cell's settings (the
     # group has w times the capacitance, leak and offset current: the same dynamics),
-    # and each synapse w times the charge
+    # and each synapse w times the charge; a raw native cell keeps its gain codes as
+    # set (its larger membrane sees smaller PSPs, as on the chip)
     width = placement.widths()
     cell = np.repeat(np.arange(width.size), width)
     member = np.repeat(placement.circuit, width) + (
@@ -168,12 +173,16 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
     # defaults); every setting the network uses goes onto its cells' circuits
     unused = CircuitParameters(**{k: np.full(n, float(v)) for k, v in idle.items()})
     fields = {f: np.array(getattr(unused, f)) for f in disc.neurons}
+    codes = {name: np.full(n, SEARCHED, np.int64) for name in (disc.codes or {})}
+    for name, values in (disc.codes or {}).items():
+        codes[name][member] = np.asarray(values)[cell]
+    fixed = codes["gain_exc"][member] != SEARCHED if codes else np.zeros(member.size, bool)
     for name, values in disc.neurons.items():
-        scale = width[cell] if name in ("gain_exc", "gain_inh") else 1.0
+        scale = np.where(fixed, 1, width[cell]) if name in ("gain_exc", "gain_inh") else 1.0
         fields[name][member] = np.asarray(values)[cell] * scale
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
-                      disc.voltage_map)
+                      disc.voltage_map, codes=codes)
 
 
 def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,

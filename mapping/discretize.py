@@ -13,6 +13,8 @@
   get the chip's fixed pathway latency (the emulator delivers the event at the first
   integration step boundary after it, so the realised delay lies in
   [latency, latency + dt)).
+- Cells of native cell types give their circuit settings directly and their weights
+  as codes (``native.py``); the voltage map and the gains do not apply to them.
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterRangeError
+from . import native as native_mod
 from .chip_spec import ChipSpec
-from .graph import BACKGROUND, HOST, NEURON, NetworkGraph
+from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, is_native
 
 # (model parameter, hardware range field of ChipSpec, what it is)
 _TIME_CHECKS = (
@@ -101,6 +104,7 @@ class Discretised:
     sources: VirtualSources
     synapses: Synapses
     projections: tuple[ProjectionStats, ...]
+    codes: dict = None      # native.NativeSettings.codes: CapMem codes raw cells fix
 
 
 def discretize(graph: NetworkGraph, spec: ChipSpec,
@@ -114,29 +118,36 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     ------
     ParameterRangeError
         Listing every neuron parameter outside the chip's ranges.
+    DiscretisationError
+        For weights onto native cells that are no 6-bit codes.
     """
     _check_time_constants(graph, spec)
+    native_mod.check_weights(graph, spec)
     vmap = voltage_map or choose_voltage_map(graph, spec)
     latency_ms = float(spec.hw_us_to_bio_ms(spec.pathway_latency_us))
     conn = _connections(graph, spec)
     sources, synapses, weight = _merge(conn)
     gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    native = native_mod.circuit_settings(graph, spec)
+    gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
+                                           native.mask, spec)
     synapses = Synapses(synapses.source, synapses.target, codes)
-    neurons = _neuron_settings(graph, spec, vmap, gains)
+    neurons = _neuron_settings(graph, spec, vmap, gains, native)
     stats = _projection_stats(graph, spec, conn, weight, codes, gains, sources,
                               synapses, (latency_ms, latency_ms + graph.dt_ms))
     keep = codes > 0
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
-                       stats)
+                       stats, native.codes)
 
 
 def choose_voltage_map(graph: NetworkGraph, spec: ChipSpec) -> VoltageMap:
     """Map the span of rest, reset, threshold and initial potentials, with headroom,
-    onto the chip's well-readable voltage range."""
-    used = np.concatenate([graph.neuron_parameter(p)
+    onto the chip's well-readable voltage range (native cells take no part)."""
+    model = ~graph.native_cells()
+    used = np.concatenate([graph.neuron_parameter(p)[model]
                            for p in ("v_rest", "v_reset", "v_thresh", "v_init")]
-                          + [graph.neuron_parameter(p)[graph.neuron_parameter(flag) > 0]
+                          + [graph.neuron_parameter(p)[model & (graph.neuron_parameter(flag) > 0)]
                              for p, flag in (("e_rev_E", "cond_exc"), ("e_rev_I", "cond_inh"),
                                              ("v_spike", "adex"))])
     lo, hi = (used.min(), used.max()) if used.size else (-70.0, -50.0)
@@ -152,6 +163,8 @@ def _check_time_constants(graph: NetworkGraph, spec: ChipSpec) -> None:
     problems = []
     for i in graph.indices_of(NEURON):
         pop = graph.populations[i]
+        if is_native(pop):      # checked by the front end, in its units
+            continue
         for name, range_field, what in _TIME_CHECKS:
             values = np.asarray(pop.params[name], float)
             lo, hi = spec.bio_range_ms(getattr(spec, range_field))
@@ -270,7 +283,7 @@ def current_scale(c_mem_pf, cm_nf, vmap: VoltageMap, spec: ChipSpec):
 
 
 def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
-                     gains: np.ndarray) -> dict:
+                     gains: np.ndarray, native: native_mod.NativeSettings) -> dict:
     """Per-neuron hardware settings: V, us, pF, nA, nS (see CircuitParameters).
 
     Currents scale by the same dV/dt after voltage and time scaling; a conductance in
@@ -278,7 +291,8 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
     slope (nS of chip per uS of model). Conductance-based receptors' gains (model uS
     per weight LSB) scale that way, current-based ones' (nA per LSB) like currents. For
     AdEx cells ``v_thresh`` is the exponential term's V_T and ``v_spike`` the
-    detection threshold; adaptation is driven by ``V - v_rest``.
+    detection threshold; adaptation is driven by ``V - v_rest``. Native cells take
+    their own settings (``native``).
     """
     p = graph.neuron_parameter
     c_mem = np.full(graph.n_cells(NEURON), spec.c_mem_max_pf)
@@ -296,7 +310,7 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
         c_mem=c_mem, i_offset=p("i_offset") * i_scale,
         gain_exc=gains[0] * np.where(cond_e, g_scale, i_scale),
         gain_inh=gains[1] * np.where(cond_i, g_scale, i_scale))
-    if cond_e.any() or cond_i.any() or adex.any():
+    if cond_e.any() or cond_i.any() or adex.any() or native.mask.any():
         out.update(
             cond_exc=cond_e, cond_inh=cond_i,
             e_rev_exc=vmap.to_hw(p("e_rev_E")), e_rev_inh=vmap.to_hw(p("e_rev_I")),
@@ -307,6 +321,8 @@ def _neuron_settings(graph: NetworkGraph, spec: ChipSpec, vmap: VoltageMap,
             b_adapt=p("b") * i_scale,
             tau_w=np.where(adex, spec.bio_ms_to_hw_us(p("tau_w")), 1.0),
             v_adapt=vmap.to_hw(p("v_rest")))
+    for name, values in native.values.items():
+        out[name] = np.where(native.mask, values, out[name] if name in out else values)
     return out
 
 

@@ -48,8 +48,8 @@ def assign_exact(e: dict, rows: np.ndarray, free: np.ndarray, chip_load: np.ndar
         slots = np.arange(h * n_slots_per_hemisphere, (h + 1) * n_slots_per_hemisphere)
         slots = slots[(rows[slots] > 0) & (free[slots] > 0)]
         n_p, n_s, n_cols = pairs.size, slots.size, chip_load.shape[2]
-        if n_s == 0:
-            return False
+        if n_s == 0 or n_p > free[slots].sum():
+            return False  # more sources than free addresses: no search can help
         sign = (e["sign"][mine] < 0).astype(np.int64)
         p_sign = np.zeros(n_p, np.int64)
         p_sign[p_of] = sign

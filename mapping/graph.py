@@ -39,9 +39,37 @@ OPTIONAL_PARAMETERS = {
     "a": 0.0,          # nS, subthreshold adaptation
     "b": 0.0,          # nA, spike-triggered adaptation
     "tau_w": 100.0,    # ms, adaptation time constant
+    "native": 0.0,     # 1: the cell sets its circuit directly (NATIVE_PARAMETERS)
 }
 """Parameters of the conductance-based and AdEx cell types, with the values that
 switch their feature off for the others."""
+
+NATIVE_PARAMETERS = {
+    # Cells of the native cell types (``native`` = 1) carry circuit settings in
+    # hardware units instead of LIF_PARAMETERS (their v_init: mV of the chip's voltage
+    # domain), and their weights are 6-bit codes. Calibrated types give the targets:
+    "v_leak": "V",          # leak potential
+    "v_reset": "V",         # reset potential
+    "v_thresh": "V",        # threshold (inf: the comparator is off)
+    "tau_mem": "us",        # membrane time constant
+    "tau_syn_exc": "us",    # excitatory synaptic time constant
+    "tau_syn_inh": "us",    # inhibitory synaptic time constant
+    "tau_ref": "us",        # refractory time
+    "c_mem_code": "code",   # 6-bit membrane capacitance setting, 1 .. c_mem_code_max
+    "gain_exc": "nA/LSB",   # excitatory input per weight LSB (nS/LSB conductance-based)
+    "gain_inh": "nA/LSB",   # inhibitory input per weight LSB (nS/LSB conductance-based)
+    "e_rev_exc": "V",       # excitatory reversal potential (conductance-based)
+    "e_rev_inh": "V",       # inhibitory reversal potential (conductance-based)
+    # the raw type gives register values instead: a CapMem code per calibrated
+    # parameter (capmem.CALIBRATED, "code_v_leak" ...) and the digital settings
+    "refractory_count": "code",   # refractory counter, neuron clock cycles
+    "refractory_clock": "code",   # neuron clock divider s: period 2^(s+1) / clock
+    "threshold_enable": "bool",   # comparator on
+    "exc_enable": "bool",         # excitatory input line on
+    "inh_enable": "bool",         # inhibitory input line on
+}
+"""Parameters of native cells, with their units; ``mapping.native`` turns them into
+circuit settings."""
 
 
 @dataclass(frozen=True)
@@ -120,10 +148,30 @@ class NetworkGraph:
         return sum(self.populations[i].size for i in self.indices_of(kind))
 
     def neuron_parameter(self, name: str) -> np.ndarray:
-        """One parameter of every neuron cell, in global neuron order (an optional one
-        at its "off" value where a population lacks it)."""
-        parts = [np.asarray(self.populations[i].params[name], float)
-                 if name in self.populations[i].params else
-                 np.full(self.populations[i].size, OPTIONAL_PARAMETERS[name])
-                 for i in self.indices_of(NEURON)]
+        """One parameter of every neuron cell, in global neuron order: an optional one
+        at its "off" value where a population lacks it, NaN for the model parameters
+        of native cells and the native parameters of model cells. Names both kinds
+        have (``v_reset``, ``v_thresh``, ``v_init``) carry each kind's units: mask
+        with :meth:`native_cells`."""
+        parts = []
+        for i in self.indices_of(NEURON):
+            pop = self.populations[i]
+            if name in pop.params:
+                parts.append(np.asarray(pop.params[name], float))
+            elif name in OPTIONAL_PARAMETERS:
+                parts.append(np.full(pop.size, OPTIONAL_PARAMETERS[name]))
+            elif name in (NATIVE_PARAMETERS if not is_native(pop) else LIF_PARAMETERS) \
+                    or (name.startswith("code_") and not is_native(pop)):
+                parts.append(np.full(pop.size, np.nan))
+            else:
+                raise KeyError(f"population '{pop.label}' has no parameter {name!r}")
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    def native_cells(self) -> np.ndarray:
+        """Whether each neuron cell (global order) is of a native cell type."""
+        return self.neuron_parameter("native") > 0
+
+
+def is_native(pop: PopulationNode) -> bool:
+    """Whether ``pop`` is a population of a native cell type."""
+    return bool(np.any(np.asarray(pop.params.get("native", 0.0)) > 0))

@@ -31,11 +31,12 @@ from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays, csr_ptr
 from ..cython_core.routing import RoutingLayout
 from ..errors import MappingError, PlacementError
 from .chip_spec import ChipSpec
-from .compile import compile_network
+from .compile import circuits_per_neuron, compile_network
 from .config import ChipConfig, MappingReport
-from .discretize import ProjectionStats, host_delays, choose_voltage_map
+from .discretize import ProjectionStats, choose_voltage_map, discretize, host_delays
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
 from .place import Placement
+from .native import SEARCHED
 from .route import HostRoutes
 
 
@@ -49,7 +50,10 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
         A ``PlacementError`` naming the chips needed when ``chips`` are too few; the
         errors of :func:`compile_network`, with the chip named, otherwise.
     """
-    chip_of = _partition(graph, spec, chips)
+    vmap = choose_voltage_map(graph, spec)
+    width = (circuits_per_neuron(graph, discretize(graph, spec, vmap), spec) if chips > 1
+             else np.ones(graph.n_cells(NEURON), np.int64))
+    chip_of = _partition(graph, spec, chips, width)
     n_used = int(chip_of.max()) + 1 if chip_of.size else 1
     background = [graph.populations[i].label for i in graph.indices_of(BACKGROUND)]
     if n_used > 1 and background:
@@ -62,7 +66,6 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
         config, report = compile_network(graph, spec)
         return config, dataclasses.replace(
             report, resources={**report.resources, "chips": (1, chips)})
-    vmap = choose_voltage_map(graph, spec)
     parts = [_chip_graph(graph, spec, chip_of, c) for c in range(n_used)]
     compiled = []
     for c, (sub, _) in enumerate(parts):
@@ -75,8 +78,10 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
 
 
 # ------------------------------------------------------------------------- partition
-def _partition(graph: NetworkGraph, spec: ChipSpec, chips: int) -> np.ndarray:
-    """Chip of every global neuron cell."""
+def _partition(graph: NetworkGraph, spec: ChipSpec, chips: int,
+               width: np.ndarray) -> np.ndarray:
+    """Chip of every global neuron cell; cell ``k`` takes ``width[k]`` circuits (a neuron
+    with more than 256 inputs spans several)."""
     per_chip, pinned_parts = spec.n_circuits, []
     for i in graph.indices_of(NEURON):
         pop = graph.populations[i]
@@ -92,38 +97,44 @@ def _partition(graph: NetworkGraph, spec: ChipSpec, chips: int) -> np.ndarray:
             f"gives {chips}; circuits of chip k are k * {per_chip} .. "
             f"k * {per_chip} + {per_chip - 1}")
     free = np.full(max(chips, 1), per_chip, np.int64)
-    np.subtract.at(free, pins[pins >= 0] // per_chip, 1)
+    np.subtract.at(free, pins[pins >= 0] // per_chip, width[pins >= 0])
     chip_of = np.where(pins >= 0, pins // per_chip, -1)
     start, c = 0, 0
     for i in graph.indices_of(NEURON):
         size = graph.populations[i].size
         todo = start + np.flatnonzero(chip_of[start:start + size] < 0)
         start += size
-        if todo.size > free[c] and c + 1 < chips and todo.size <= free[c + 1]:
+        total = int(width[todo].sum())
+        if total > free[c] and c + 1 < chips and total <= free[c + 1]:
             c += 1                       # start the population on a fresh chip
         while todo.size:                 # fill chips in order
-            while c < chips and free[c] == 0:
+            while c < chips and free[c] < width[todo[0]]:
                 c += 1
             if c >= chips:
-                raise _too_few_chips(graph, per_chip, chips)
-            take = min(int(free[c]), todo.size)
+                raise _too_few_chips(graph, spec, chips, width)
+            take = int(np.count_nonzero(np.cumsum(width[todo]) <= free[c]))
             chip_of[todo[:take]] = c
-            free[c] -= take
+            free[c] -= int(width[todo[:take]].sum())
             todo = todo[take:]
     return chip_of
 
 
-def _too_few_chips(graph: NetworkGraph, per_chip: int, chips: int) -> PlacementError:
-    total = graph.n_cells(NEURON)
+def _too_few_chips(graph: NetworkGraph, spec: ChipSpec, chips: int,
+                   width: np.ndarray) -> PlacementError:
+    per_chip, total = spec.n_circuits, int(width.sum())
     needed = max(math.ceil(total / per_chip), chips + 1)
     sizes = ", ".join(f"'{graph.populations[i].label}' {graph.populations[i].size}"
                       for i in graph.indices_of(NEURON))
-    fewer = f"by {total - chips * per_chip}" if total > chips * per_chip else "per chip"
+    fewer = (f"by {total - chips * per_chip} circuits" if total > chips * per_chip
+             else "per chip")
+    wide = int(np.count_nonzero(width > 1))
+    spans = (f"; {wide} neurons receive more than {spec.n_rows} inputs and span several "
+             "shorted circuits, so a lower fan-in also helps" if wide else "")
     return PlacementError(
-        f"The network needs {total} neuron circuits ({sizes}) but a chip has {per_chip} "
-        f"and setup(chips={chips}) gives {chips}: it needs {needed} chips (populations "
-        f"kept together where they fit); call setup(chips={needed}), or reduce the number "
-        f"of neurons {fewer} (spike sources do not use circuits)")
+        f"The network needs {total} neuron circuits ({sizes}{spans}) but a chip has "
+        f"{per_chip} and setup(chips={chips}) gives {chips}: it needs {needed} chips "
+        f"(populations kept together where they fit); call setup(chips={needed}), or "
+        f"reduce the number of neurons {fewer} (spike sources do not use circuits)")
 
 
 def _chip_graph(graph: NetworkGraph, spec: ChipSpec, chip_of: np.ndarray, c: int):
@@ -251,8 +262,11 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
                                      (("delay", np.int64), ("row", np.int32),
                                       ("address", np.uint8), ("bus", np.int8),
                                       ("event", np.int64))))
+    codes = {name: np.concatenate([cfg.codes.get(name, np.full(per_chip, SEARCHED))
+                                   for cfg in configs])
+             for name in {k for cfg in configs for k in cfg.codes}}
     config = dataclasses.replace(configs[0], circuits=circuits, synapses=synapses,
-                                 routes=routes, host=host_routes,
+                                 routes=routes, host=host_routes, codes=codes,
                                  placement=Placement(placement, None if np.all(width == 1)
                                                      else width))
     report = _report(graph, spec, [report for _, report in compiled], chips, chip_of)

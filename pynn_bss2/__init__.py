@@ -63,13 +63,31 @@ from .procedural_api import connect, create, record, record_v  # noqa: F401
 from .projections import Projection  # noqa: F401
 from .standardmodels.cells import (  # noqa: F401
     EIF_cond_exp_isfa_ista,
+    LIF,
+    AdExp,
     BackgroundSpikeSource,
     IF_cond_exp,
     IF_curr_exp,
+    PointNeuron,
     SpikeSourceArray,
     SpikeSourcePoisson,
 )
-from .standardmodels.electrodes import DCSource, StepCurrentSource  # noqa: F401
+from .standardmodels.native import (  # noqa: F401
+    CalibHXNeuronCoba,
+    CalibHXNeuronCuba,
+    HXNeuron,
+)
+from .standardmodels.receptors import (  # noqa: F401
+    CondExpPostSynapticResponse,
+    CurrExpPostSynapticResponse,
+    ExpPSR,
+)
+from .standardmodels.electrodes import (  # noqa: F401
+    ACSource,
+    DCSource,
+    NoisyCurrentSource,
+    StepCurrentSource,
+)
 from .standardmodels.synapses import StaticSynapse  # noqa: F401
 
 _NEAREST = {
@@ -81,12 +99,15 @@ _NEAREST = {
     "IF_facets_hardware1": "IF_curr_exp",
     "SpikeSourceInhGamma": "SpikeSourcePoisson",
     "SpikeSourceGamma": "SpikeSourcePoisson or SpikeSourceArray",
-    "ACSource": "StepCurrentSource (the offset current is rewritten at step "
-                "boundaries; a sine needs a rewrite every step, which the CapMem cannot be "
-                "assumed to follow)",
-    "NoisyCurrentSource": "SpikeSourcePoisson or BackgroundSpikeSource input, or a "
-                          "StepCurrentSource with your own noise at a coarse step",
     "TsodyksMarkramSynapse": "StaticSynapse",
+    "CondAlphaPostSynapticResponse": "CondExpPostSynapticResponse (the chip's synaptic "
+                                     "input lines decay exponentially)",
+    "AlphaPSR": "ExpPSR, i.e. CondExpPostSynapticResponse (the chip's synaptic input lines "
+                "decay exponentially)",
+    "CondBetaPostSynapticResponse": "CondExpPostSynapticResponse (the chip's synaptic "
+                                    "input lines rise at once and decay exponentially)",
+    "BetaPSR": "ExpPSR, i.e. CondExpPostSynapticResponse (the chip's synaptic input lines "
+               "rise at once and decay exponentially)",
     "STDPMechanism": "StaticSynapse",
 }
 

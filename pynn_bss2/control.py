@@ -19,7 +19,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     timestep : float
         Integration step in biological ms (0.1 ms = 0.1 us on the chip).
     min_delay : float or "auto"
-        Smallest delay in ms; "auto" means one time step.
+        Smallest delay in ms. "auto" (PyNN's default), as in NEST: the smallest delay
+        of the connections made so far, one time step while there are none; it is what
+        ``get_min_delay()`` returns and the default delay of a new ``StaticSynapse``.
+        It is bookkeeping only: the chip realises delays from spike sources exactly and
+        those between neurons as its fixed latency (the mapping report says so).
     **extra_params
         ``imperfections`` (``"realistic"``, the default, or ``"none"``): with
         ``"realistic"`` the emulated chip has circuit-to-circuit variation of every
@@ -41,7 +45,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     state.dt = float(timestep)
-    state.min_delay = state.dt if min_delay == "auto" else float(min_delay)
+    state.min_delay = "auto" if min_delay == "auto" else float(min_delay)
     state.max_delay = max_delay
     state.seed = int(extra_params.get("seed", simulator.DEFAULT_SEED))
     state.imperfections = extra_params.get("imperfections", simulator.DEFAULT_IMPERFECTIONS)

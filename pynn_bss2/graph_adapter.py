@@ -3,14 +3,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import ParameterRangeError
 from .mapping.graph import (BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode,
                             ProjectionEdge)
+from .standardmodels.receptors import line_sign
 
 
-def build_graph(populations, projections, dt_ms: float) -> NetworkGraph:
-    """A :class:`NetworkGraph` of the current network, in model units."""
+def build_graph(populations, projections, dt_ms: float, spec=None) -> NetworkGraph:
+    """A :class:`NetworkGraph` of the current network, in model units (native cell
+    types: hardware units, their ranges checked against ``spec``).
+
+    Raises
+    ------
+    ParameterRangeError
+        Listing every parameter of a native cell type outside the chip's ranges.
+    """
     first_ids = np.array([int(p.first_id) for p in populations], np.int64)
     nodes = tuple(_node(p) for p in populations)
+    problems = [line for p, node in zip(populations, nodes)
+                if spec is not None and hasattr(p.celltype, "check_ranges")
+                for line in p.celltype.check_ranges(p.label, node.params, spec)]
+    if problems:
+        raise ParameterRangeError("\n".join(problems))
     edges = []
     for origin, proj in enumerate(projections):
         edges.extend(_edges(proj, first_ids, origin, populations))
@@ -48,12 +62,18 @@ def _edges(proj, first_ids: np.ndarray, origin: int, populations) -> list[Projec
     pre_pop, pre_local = _split(proj.pre, pre_idx, first_ids)
     post_pop, post_local = _split(proj.post, post_idx, first_ids)
     # current-based synapses: the sign of the weight decides, as in NEST (a zero weight
-    # follows the receptor type); conductance-based ones: the receptor type, weights >= 0
-    receptor_sign = -1 if proj.receptor_type == "inhibitory" else 1
+    # follows the receptor type); conductance-based ones, composed and native cells: the
+    # receptor type, and the cell type checks the weights' signs
+    receptor_sign = -1 if line_sign(proj.receptor_type) < 0 else 1
     by_weight = np.where(weight > 0, 1, np.where(weight < 0, -1, receptor_sign)).astype(np.int64)
-    conductance = np.array([bool(getattr(p.celltype, "conductance_based", False))
+    by_receptor = np.array([bool(getattr(p.celltype, "conductance_based", False)
+                                 or getattr(p.celltype, "receptor_decides", False))
                             for p in populations])
-    sign = np.where(conductance[post_pop], receptor_sign, by_weight).astype(np.int64)
+    sign = np.where(by_receptor[post_pop], receptor_sign, by_weight).astype(np.int64)
+    for b in np.unique(post_pop):
+        check = getattr(populations[b].celltype, "check_weights", None)
+        if check is not None:
+            check(proj.receptor_type, weight[post_pop == b], proj.label)
     edges = []
     for a in np.unique(pre_pop):
         for b in np.unique(post_pop):

@@ -12,10 +12,12 @@ from pyNN import recording
 
 from . import simulator
 from .mapping.discretize import current_scale
+from .mapping.native import V_PER_MV
 
 
 SIGNALS = {"v": "v", "w": "w", "gsyn_exc": "syn_exc", "gsyn_inh": "syn_inh"}
-"""PyNN's recordable signals and the emulator's observables behind them."""
+"""PyNN's recordable signals and the emulator's observables behind them (a cell type
+adds its own in ``observables``, e.g. a PointNeuron's ``AMPA.isyn``)."""
 
 
 class Recorder(recording.Recorder):
@@ -37,6 +39,11 @@ class Recorder(recording.Recorder):
 
     def _reset(self):
         pass
+
+    @property
+    def signals(self) -> dict:
+        """The signals this population's cells can record and their observables."""
+        return {**SIGNALS, **getattr(self.population.celltype, "observables", {})}
 
     def _clear_simulator(self):
         self._spikes = []   # chunks of (ids, times in ms)
@@ -70,7 +77,7 @@ class Recorder(recording.Recorder):
             ids = np.asarray(pop.all_cells, np.int64)[index]
             keep = np.isin(ids, wanted)
             self._spikes.append((ids[keep], spec.hw_us_to_bio_ms(spec.ticks_to_hw_us(ticks[keep]))))
-        for name, observable in SIGNALS.items():
+        for name, observable in self.signals.items():
             ids = self._recorded_ids(name)
             if ids.size == 0 or observable not in raw.traces or not raw.v.size:
                 continue
@@ -83,17 +90,21 @@ class Recorder(recording.Recorder):
                                                                             circuits)))
 
     def _to_model(self, name: str, hw: np.ndarray, ids, circuits) -> np.ndarray:
-        """Chip units -> PyNN's: V -> mV through the voltage map; nA -> nA and nS -> uS
-        through the cell's current scale (chip capacitance over the cell's, times the
-        map's slope and the acceleration), as the compiler set them."""
+        """Chip units -> PyNN's, by the signal's unit: V -> mV through the voltage map;
+        nA -> nA and nS -> uS through the cell's current scale (chip capacitance over
+        the cell's, times the map's slope and the acceleration), as the compiler set
+        them. Native cell types record in chip units: V -> mV of the chip."""
         state = self._simulator.state
         vmap = state.config.voltage_map
-        if name == "v":
-            return vmap.to_model(hw)
         pop = self.population
+        unit = pop.celltype.units[name]
+        if getattr(pop.celltype, "hardware_units", False):
+            return hw / V_PER_MV if unit == "mV" else hw
+        if unit == "mV":
+            return vmap.to_model(hw)
         cm = np.broadcast_to(pop._parameters["cm"], (pop.size,))[pop.id_to_index(ids)]
         scale = current_scale(state.emulator.merged.c_mem[circuits], cm, vmap, state.spec)
-        if name == "w":
+        if unit == "nA":
             return hw / scale[None, :]
         return hw / (scale / vmap.slope_v_per_mv)[None, :]
 

@@ -22,7 +22,6 @@ from .cython_core.routing import resolve_inputs
 from .errors import MappingWarning
 from .graph_adapter import build_graph
 from .host_input import host_events
-from .recording import SIGNALS
 from .mapping import HOST, NEURON, ChipSpec
 from .mapping.discretize import current_scale
 from .mapping.multichip import compile_system
@@ -34,17 +33,18 @@ IMPERFECTIONS = ("none", "realistic")
 DEFAULT_IMPERFECTIONS = "realistic"  # an unchanged script behaves like hardware
 
 
-def chip_instance(circuits, spec: ChipSpec, imperfections: str, seed: int):
+def chip_instance(circuits, spec: ChipSpec, imperfections: str, seed: int, codes=None):
     """The circuit settings and noise of the emulated chip instance ``seed``.
 
     ``"none"``: the ideal chip, deterministic. ``"realistic"``: the chip ``seed`` with
     its fixed-pattern variation, calibrated to ``circuits`` (CapMem codes searched by
-    measurement, cached on disk: ``mapping/calibration.py``), and trial-to-trial
-    membrane and synaptic noise seeded by it.
+    measurement, cached on disk: ``mapping/calibration.py``; ``codes``: those the raw
+    native cell type fixes, ``ChipConfig.codes``), and trial-to-trial membrane and
+    synaptic noise seeded by it.
     """
     if imperfections == "none":
         return circuits, None
-    realised = calibrate(circuits, spec, seed).realised
+    realised = calibrate(circuits, spec, seed, fixed=codes).realised
     return realised, Noise(spec.membrane_noise_v, spec.synaptic_noise, seed)
 
 
@@ -111,6 +111,20 @@ class State(common.control.BaseState):
         """Current integration step."""
         return int(round(self.t / self.dt))
 
+    @property
+    def min_delay(self) -> float:
+        """Smallest delay (ms). After ``setup(min_delay="auto")``, as in NEST: the
+        smallest delay of the network's connections, one time step while there are none
+        (also the default delay of a new synapse type)."""
+        if self._min_delay != "auto":
+            return self._min_delay
+        delays = [p._columns()[3].min() for p in self.projections if len(p)]
+        return float(min(delays)) if delays else self.dt
+
+    @min_delay.setter
+    def min_delay(self, value) -> None:
+        self._min_delay = value
+
     def run(self, simtime: float) -> None:
         self.run_until(self.t + simtime)
 
@@ -125,16 +139,17 @@ class State(common.control.BaseState):
             *host_events(self._host_populations, self.config.host, self.emulator, n_steps))
         self._background_events(self.t, t1)
         interval = self._sampling_steps()
-        recorded = [r._circuits_recording(name) for r in self.recorders for name in SIGNALS]
+        recorded = [r._circuits_recording(name) for r in self.recorders for name in r.signals]
         circuits = np.unique(np.concatenate(recorded)) if recorded else None
-        observables = sorted({SIGNALS[name] for r in self.recorders for name in SIGNALS
+        observables = sorted({observable for r in self.recorders
+                              for name, observable in r.signals.items()
                               if r._recorded_ids(name).size}) or ["v"]
         raw = None
         for first, steps in self._segments(n_steps):
-            self._apply_current_sources()
             part = self.emulator.run(steps, record=circuits, interval_steps=interval,
                                      record_start=(self.step == 0 and first),
-                                     observables=observables)
+                                     observables=observables,
+                                     offset_schedule=self._offset_schedule(steps))
             raw = part if raw is None else _joined(raw, part)
             self.t = self.emulator.step * self.dt
         self.t = t1
@@ -147,14 +162,14 @@ class State(common.control.BaseState):
         """Compile the network onto the chip if it changed since the last mapping."""
         if self._mapped:
             return
-        graph = build_graph(self.populations, self.projections, self.dt)
+        graph = build_graph(self.populations, self.projections, self.dt, self.spec)
         config, report = compile_system(graph, self.spec, self.chips)
         self._warn_delays(report)
         self._warn_rounding(report)
         old, old_config = self.emulator, self.config
         self.config, self.report = config, report
         circuits, noise = chip_instance(config.circuits, self.spec, self.imperfections,
-                                        self.seed)
+                                        self.seed, config.codes)
         shorted = Compartments(config.placement.short_root(circuits.n),
                                np.full(circuits.n, -1, np.int32), np.zeros(circuits.n))
         self.emulator = Emulator(circuits, config.synapses, config.routes, config.dt_us,
@@ -165,7 +180,9 @@ class State(common.control.BaseState):
                                      self.spec.bus_event_period_us, self.spec.event_fifo_depth))
         self._base_offset = np.array(self.emulator.circuits.i_offset)
         if old is not None and self.t > 0:
-            self._carry_over(old, old_config)
+            native = np.zeros(circuits.n, bool)
+            native[config.placement.circuit[graph.native_cells()]] = True
+            self._carry_over(old, old_config, native[shorted.short_root])
         neuron_offsets, host_offsets = graph.offsets(NEURON), graph.offsets(HOST)
         for i, population in enumerate(self.populations):
             if population._is_host:
@@ -176,20 +193,25 @@ class State(common.control.BaseState):
         self._host_populations = [p for p in self.populations if p._is_host]
         self._mapped = True
 
-    def _carry_over(self, old: Emulator, old_config) -> None:
+    def _carry_over(self, old: Emulator, old_config, native: np.ndarray) -> None:
         """Continue a running simulation on a recompiled chip.
 
         Membranes carry over through model mV (the voltage map may have changed),
-        synaptic inputs and pending on-chip input scale with the map's slope.
+        synaptic inputs and pending on-chip input scale with the map's slope; circuits
+        of native cells (``native``, per circuit) are in chip units and keep theirs.
         """
         new, vm_old, vm_new = self.emulator, old_config.voltage_map, self.config.voltage_map
-        ratio = vm_new.slope_v_per_mv / vm_old.slope_v_per_mv
+        ratio = np.where(native, 1.0, vm_new.slope_v_per_mv / vm_old.slope_v_per_mv)
+
+        def remap(v):
+            return np.where(native, v, vm_new.to_hw(vm_old.to_model(v)))
+
         new.step = old.step
-        new.v[:] = vm_new.to_hw(vm_old.to_model(old.v))
+        new.v[:] = remap(old.v)
         new.i_exc[:] = old.i_exc * ratio
         new.i_inh[:] = old.i_inh * ratio
         new.w[:] = old.w * ratio
-        new.v_spike[:] = vm_new.to_hw(vm_old.to_model(old.v_spike))
+        new.v_spike[:] = remap(old.v_spike)
         for name in ("ref_end", "reset_end", "t_spike"):
             getattr(new, name)[:] = getattr(old, name)
         if new._ring.shape == old._ring.shape:
@@ -207,34 +229,58 @@ class State(common.control.BaseState):
                 "traces per run": self.spec.madc_channels,
                 "runs for the traces": madc_runs(circuits, self.spec.n_columns)}
 
-    def _segments(self, n_steps: int):
-        """``(first, steps)`` pieces of a run, split where a current source switches."""
-        s0 = self.step
-        cuts = {s0 + n_steps}
-        for source in self.current_sources:
-            if source._cells:
-                cuts.update(int(c) for c in source.change_steps() if s0 < c < s0 + n_steps)
-        start, first = s0, True
-        for cut in sorted(cuts):
-            yield first, cut - start
-            start, first = cut, False
+    # offset-current rows per kernel call: a source changing every step (ACSource) gives
+    # one row per step, and this bounds their memory (8 bytes x circuits each)
+    SCHEDULE_ROWS = 2000
 
-    def _apply_current_sources(self) -> None:
-        """Offset currents for the next step: each circuit's own plus the current of
-        every source injected into its cell, in chip nA."""
-        injected = [s for s in self.current_sources if s._cells]
+    def _segments(self, n_steps: int):
+        """``(first, steps)`` pieces of a run: as long as the current sources' changes
+        in one piece fit ``SCHEDULE_ROWS`` offset-current rows."""
+        s0 = self.step
+        changes = self._change_steps(s0, s0 + n_steps)
+        cuts = [s0 + n_steps]
+        if changes.size > self.SCHEDULE_ROWS:
+            cuts = list(changes[self.SCHEDULE_ROWS::self.SCHEDULE_ROWS]) + cuts
+        start, first = s0, True
+        for cut in cuts:
+            yield first, int(cut) - start
+            start, first = int(cut), False
+
+    def _injected(self) -> list:
+        return [s for s in self.current_sources if s._cells]
+
+    def _change_steps(self, s0: int, s1: int) -> np.ndarray:
+        """Steps in ``[s0, s1)`` at which an injected source's current may change (``s0``
+        always: the sources' currents are rewritten at each run's start)."""
+        steps = [np.array([s0], np.int64)]
+        for source in self._injected():
+            steps.append(np.asarray(source.change_steps(s0, s1), np.int64))
+        steps = np.unique(np.concatenate(steps))
+        return steps[(steps >= s0) & (steps < s1)]
+
+    def _offset_schedule(self, n_steps: int):
+        """The offset currents of the steps where they change in the next ``n_steps``:
+        each circuit's own plus the current of every source injected into its cell, in
+        chip nA; ``None`` without sources."""
+        injected = self._injected()
         if not injected:
-            return
-        extra = np.zeros(self.emulator.n_circuits)
+            return None
+        steps = self._change_steps(self.step, self.step + n_steps)
+        currents = np.tile(self._base_offset, (steps.size, 1))
         for source in injected:
-            amplitude = float(source.amplitude_at(np.array([self.step * self.dt]))[0])
+            amplitude = np.asarray(source.amplitude_at(steps * self.dt), float)
             circuits, scale = self._injection_targets(source)
-            np.add.at(extra, circuits, amplitude * scale)
-        self.emulator.set_offset_current(self._base_offset + extra)
+            per_circuit = amplitude[:, None] * scale[None, :]
+            if np.unique(circuits).size == circuits.size:
+                currents[:, circuits] += per_circuit
+            else:  # a cell injected into twice by this source
+                np.add.at(currents, (slice(None), circuits), per_circuit)
+        return steps, currents
 
     def _injection_targets(self, source):
         """Circuits a source's cells occupy (each member of a multi-circuit neuron) and
-        chip nA per model nA on each."""
+        chip nA per model nA on each (1 for native cell types: their currents are chip
+        nA)."""
         circuits, cm = [], []
         root = self.config.placement.short_root(self.emulator.n_circuits)
         for cell in source._cells:
@@ -242,11 +288,13 @@ class State(common.control.BaseState):
             index = pop.id_to_index(int(cell))
             members = np.flatnonzero(root == pop._circuits[index])
             circuits.append(members)
-            cm.append(np.full(members.size, np.broadcast_to(pop._parameters["cm"],
-                                                            (pop.size,))[index]))
+            cm.append(np.full(members.size, np.nan if getattr(pop.celltype, "hardware_units",
+                                                              False) else
+                              np.broadcast_to(pop._parameters["cm"], (pop.size,))[index]))
         circuits, cm = np.concatenate(circuits), np.concatenate(cm)
-        return circuits, current_scale(self.emulator.circuits.c_mem[circuits], cm,
-                                       self.config.voltage_map, self.spec)
+        scale = current_scale(self.emulator.circuits.c_mem[circuits], cm,
+                              self.config.voltage_map, self.spec)
+        return circuits, np.where(np.isnan(cm), 1.0, scale)
 
     def _background_events(self, t0: float, t1: float) -> None:
         """The background generators' spikes of ``(t0, t1]`` (biological ms): queued

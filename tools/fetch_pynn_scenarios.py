@@ -33,7 +33,8 @@ CACHE = ROOT / ".cache"
 SDIST_DIR = CACHE / "pynn-sdist"
 TARGET_ROOT = CACHE / "pynn-scenarios"
 TARGET = TARGET_ROOT / "scenarios"
-STAMP = TARGET / ".pynn-version"
+STAMP_NAME = ".pynn-version"
+STAMP = TARGET / STAMP_NAME
 SCENARIOS_IN_SDIST = PurePosixPath("test", "system", "scenarios")
 REQUIRED = ("__init__.py", "fixtures.py")
 
@@ -69,6 +70,28 @@ def download_sdist(version: str) -> Path:
     return sdist
 
 
+def install(archive: tarfile.TarFile, members, target: Path, version: str) -> None:
+    """Extract ``(member, relative path)`` pairs of ``archive`` into ``target`` with a
+    version stamp. The files are unpacked next to the target and then swapped in, so an
+    interrupted run leaves no half folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + "-", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private
+    try:
+        for member, relative in members:
+            destination = staging.joinpath(*PurePosixPath(relative).parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with archive.extractfile(member) as source, open(destination, "wb") as out:
+                shutil.copyfileobj(source, out)
+        (staging / STAMP_NAME).write_text(version + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
 def unpack_scenarios(sdist: Path, version: str) -> int:
     """Extract ``test/system/scenarios/`` of ``sdist`` into ``TARGET``; number of files."""
     with tarfile.open(sdist, "r:gz") as archive:
@@ -82,23 +105,7 @@ def unpack_scenarios(sdist: Path, version: str) -> int:
         missing = [name for name in REQUIRED if PurePosixPath(name) not in {r for _, r in members}]
         if missing:
             raise SystemExit(f"{sdist} has no {SCENARIOS_IN_SDIST}/{missing[0]}")
-        TARGET_ROOT.mkdir(parents=True, exist_ok=True)
-        # unpack next to the target, then swap it in: an interrupted run leaves no half folder
-        staging = Path(tempfile.mkdtemp(prefix="scenarios-", dir=TARGET_ROOT))
-        staging.chmod(0o755)  # mkdtemp makes it private
-        try:
-            for member, relative in members:
-                destination = staging.joinpath(*relative.parts)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                with archive.extractfile(member) as source, open(destination, "wb") as out:
-                    shutil.copyfileobj(source, out)
-            (staging / STAMP.name).write_text(version + "\n")
-            if TARGET.exists():
-                shutil.rmtree(TARGET)
-            staging.rename(TARGET)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging)
+        install(archive, members, TARGET, version)
     return len(members)
 
 

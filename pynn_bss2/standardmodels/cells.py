@@ -2,11 +2,17 @@
 
 Native parameter names equal PyNN's standard names: the translation to hardware
 units happens in the mapping compiler (``pynn_bss2.mapping.discretize``), where the
-voltage map and the acceleration factor are known.
+voltage map and the acceleration factor are known. PyNN's composed ``PointNeuron``
+(``LIF`` or ``AdExp`` with exponential receptors) translates onto the same names.
 """
+from pyNN import errors as pynn_errors
+from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import StandardCellType, build_translations, cells
+from pyNN.standardmodels import receptors as pynn_receptors
 
+from ..errors import ModelNotAvailableError
 from ..mapping.graph import BACKGROUND, HOST, NEURON
+from .receptors import EXCITATORY_NAMES, INHIBITORY_NAMES, check_weight_signs, line_sign
 
 
 def _identity(*names):
@@ -100,3 +106,159 @@ class BackgroundSpikeSource(StandardCellType):
     receptor_types = ()
     units = {"rate": "Hz"}
     translations = _identity("rate")
+
+
+class LIF(cells.LIF):
+    __doc__ = cells.LIF.__doc__
+    translations = _identity(*cells.LIF.default_parameters)    # as IF_curr_exp
+
+
+class AdExp(cells.AdExp):
+    __doc__ = cells.AdExp.__doc__
+    translations = _identity(*cells.AdExp.default_parameters)  # as EIF_cond_exp_isfa_ista
+
+
+_LINE = {
+    # input line: (parameter of the receptor -> native name), switch, emulator observable
+    1: ({"tau_syn": "tau_syn_E", "e_syn": "e_rev_E"}, "cond_exc", "syn_exc"),
+    -1: ({"tau_syn": "tau_syn_I", "e_syn": "e_rev_I"}, "cond_inh", "syn_inh"),
+}
+_EXPONENTIAL = (pynn_receptors.CurrExpPostSynapticResponse,
+                pynn_receptors.CondExpPostSynapticResponse)
+
+
+class PointNeuron(cells.PointNeuron):
+    """PyNN's composed point neuron: ``LIF`` or ``AdExp`` with exponential receptors.
+
+    It is mapped exactly as the standard types are: ``PointNeuron(LIF(...),
+    AMPA=CurrExpPostSynapticResponse(...), GABAA=...)`` becomes the same circuit as
+    ``IF_curr_exp`` with those parameters, ``AdExp`` with ``CondExpPostSynapticResponse``
+    receptors the same as ``EIF_cond_exp_isfa_ista``. A circuit has one excitatory
+    and one inhibitory input line, so at most one receptor of each kind, named as PyNN
+    names them (excitatory: ``excitatory``, ``AMPA``, ``NMDA``, ``exc``; inhibitory:
+    ``inhibitory``, ``GABA``, ``GABAA``, ``GABAB``, ``inh``); both current- or both
+    conductance-based. The receptor decides the line: current-based weights onto an
+    inhibitory receptor are negative (PyNN's convention), all others non-negative.
+    ``<receptor>.isyn`` (nA) or ``<receptor>.gsyn`` (uS) are recordable: the line's
+    state, which the chip's CADC reads.
+
+    Raises
+    ------
+    pynn_bss2.errors.ModelNotAvailableError
+        For a composition the chip cannot realise (alpha or beta receptors, two
+        receptors on one line, mixed current/conductance, another neuron model).
+    """
+
+    placement = NEURON
+    receptor_decides = True
+
+    def __init__(self, neuron, **post_synaptic_receptors):
+        self.line = _check_composition(neuron, post_synaptic_receptors)
+        super().__init__(neuron, **post_synaptic_receptors)
+        names = list(type(neuron).default_parameters)
+        self.translations = build_translations(*((n, n) for n in names))
+        self.flags = {"adex": 1.0} if isinstance(neuron, cells.AdExp) else {}
+        self.observables = {}
+        for name, psr in post_synaptic_receptors.items():
+            renames, switch, observable = _LINE[self.line[name]]
+            self.translations.update(build_translations(
+                *((f"{name}.{p}", native) for p, native in renames.items()
+                  if p in psr.default_parameters)))
+            if psr.conductance_based:
+                self.flags[switch] = 1.0
+            self.observables[f"{name}.{'gsyn' if psr.conductance_based else 'isyn'}"] = \
+                observable
+
+    @property
+    def conductance_based(self):
+        return bool(self.post_synaptic_receptors) and all(
+            psr.conductance_based for psr in self.post_synaptic_receptors.values())
+
+    @property
+    def recordable(self):
+        return list(self.neuron.recordable) + list(self.observables)
+
+    @property
+    def native_parameters(self):
+        """Flat native parameters; a line without a receptor gets PyNN's default time
+        constant (it receives no input)."""
+        space = self.translate(self.parameter_space)
+        for renames, _, _ in _LINE.values():
+            if renames["tau_syn"] not in space.keys():
+                space[renames["tau_syn"]] = \
+                    pynn_receptors.CurrExpPostSynapticResponse.default_parameters["tau_syn"]
+        return space
+
+    def translate(self, parameters, copy=True):
+        """Standard names (``tau_m``, ``AMPA.tau_syn`` ...) -> native names."""
+        flat = {}
+        for name, value in parameters.items():
+            if isinstance(value, ParameterSpace):
+                flat.update({f"{name}.{sub}": v for sub, v in value.items()})
+            else:
+                flat[name] = value
+        native = {}
+        for name, value in flat.items():
+            if name.endswith(".locations"):      # a point neuron has one location
+                continue
+            if name not in self.translations:
+                raise pynn_errors.NonExistentParameterError(
+                    name, type(self).__name__, self.get_parameter_names())
+            native[self.translations[name]["translated_name"]] = value
+        return ParameterSpace(native, schema=None, shape=parameters.shape)
+
+    def get_parameter_names(self):
+        return list(self.translations)
+
+    def simple_parameters(self):
+        return list(self.translations)
+
+    def scaled_parameters(self):
+        return []
+
+    def computed_parameters(self):
+        return []
+
+    def computed_parameters_include(self, parameter_names):
+        return False
+
+    def check_weights(self, receptor_type, weights, label) -> None:
+        """Weights carry the sign of their receptor's line (``check_weight_signs``)."""
+        check_weight_signs("a PointNeuron", self.conductance_based, receptor_type, weights,
+                           label)
+
+
+def _check_composition(neuron, post_synaptic_receptors) -> dict:
+    """The input line (+1, -1) of each receptor; raises for what the chip lacks."""
+    if not isinstance(neuron, (cells.LIF, cells.AdExp)):
+        raise ModelNotAvailableError(
+            f"PointNeuron({type(neuron).__name__}(...)): the chip's circuit is an AdEx "
+            "neuron; compose LIF(...) or AdExp(...) with receptors")
+    lines, kinds = {}, set()
+    for name, psr in post_synaptic_receptors.items():
+        if not isinstance(psr, _EXPONENTIAL):
+            raise ModelNotAvailableError(
+                f"PointNeuron receptor '{name}': {type(psr).__name__} is not available on "
+                "the chip, whose synaptic input lines decay exponentially with an "
+                "instantaneous rise. Nearest supported: CondExpPostSynapticResponse "
+                "(ExpPSR) or CurrExpPostSynapticResponse")
+        sign = line_sign(name)
+        if sign == 0:
+            raise ModelNotAvailableError(
+                f"PointNeuron receptor '{name}': the chip has one excitatory and one "
+                f"inhibitory input line per circuit; name the receptor after its line, "
+                f"one of {EXCITATORY_NAMES} or {INHIBITORY_NAMES}")
+        if sign in lines.values():
+            other = next(n for n, s in lines.items() if s == sign)
+            raise ModelNotAvailableError(
+                f"PointNeuron receptors '{other}' and '{name}' would both need the "
+                f"{'excitatory' if sign > 0 else 'inhibitory'} input line, but a circuit "
+                "has one line of each kind (with one time constant); use one receptor "
+                "per line")
+        lines[name] = sign
+        kinds.add(psr.conductance_based)
+    if len(kinds) > 1:
+        raise ModelNotAvailableError(
+            "PointNeuron with current- and conductance-based receptors: PyNN's composed "
+            "neuron takes one kind; make both CurrExp or both CondExp")
+    return lines

@@ -24,6 +24,8 @@ def _plugin():
 def pytest_configure(config):
     plugin = _plugin()
     plugin.register_backend()
+    config.addinivalue_line(
+        "markers", f"{plugin.CHIP_MARK}(imperfections): the chip a PyNN scenario runs on")
     # global, not conftest-scoped: the scenario modules live in .cache/, outside this folder
     if not config.pluginmanager.has_plugin(plugin.PLUGIN_NAME):
         config.pluginmanager.register(plugin, plugin.PLUGIN_NAME)
@@ -33,3 +35,13 @@ def pytest_configure(config):
 def _scenario_workdir(request, tmp_path, monkeypatch):
     """Run each test in its own temporary directory: scenarios write Results/, pkl, png."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _scenario_chip(request, monkeypatch):
+    """The chip of the scenario's parametrization: setup()'s default ``imperfections``
+    (the scenarios call ``setup()`` without it, as any portable script does)."""
+    imperfections = _plugin().chip_of(request.node)
+    if imperfections is not None:
+        from pynn_bss2 import simulator
+        monkeypatch.setattr(simulator, "DEFAULT_IMPERFECTIONS", imperfections)

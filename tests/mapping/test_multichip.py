@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from helpers import compare_connectivity, edge, graph, neurons, sources
+from helpers import all_to_all, compare_connectivity, edge, graph, neurons, sources
 from pynn_bss2.errors import PlacementError
 from pynn_bss2.mapping import ChipSpec, compile_network
 from pynn_bss2.mapping.multichip import compile_system
@@ -94,3 +94,23 @@ def test_event_outputs_count_neurons_sending_to_other_chips():
     g = graph([neurons("a", 512), neurons("b", 10)], [edge("p", 0, 1, [0, 40], [0, 1], 1.0)])
     _, report = compile_system(g, SPEC, chips=2)
     assert report.resources["event outputs"] == (2, 16)
+
+
+def test_neurons_spanning_several_circuits_count_them_when_chips_are_filled():
+    """300 inputs need 2 shorted circuits per neuron: 400 such neurons are 800 circuits,
+    more than one chip holds, so they are split over 2 chips (256 + 144), and 1 chip is
+    too few with the count in circuits."""
+    g = graph([neurons("wide", 400), sources("in", 300)],
+              [all_to_all("in", 1, 0, 300, 400, 0.1)])
+    config, report = compile_system(g, SPEC, chips=2)
+    chip = config.placement.circuit // 512
+    assert np.count_nonzero(chip == 0) == 256 and np.count_nonzero(chip == 1) == 144
+    assert report.resources["neuron circuits"][0] == 800
+    got, want, lost = compare_connectivity(config, g)
+    assert len(want) == 120000 and not lost
+    with pytest.raises(PlacementError, match=re.escape(
+            "The network needs 1200 neuron circuits ('wide' 400, 'more' 200; 600 neurons "
+            "receive more than 256 inputs and span several shorted circuits")):
+        compile_system(graph([neurons("wide", 400), neurons("more", 200), sources("in", 300)],
+                             [all_to_all("in", 2, 0, 300, 400, 0.1),
+                              all_to_all("in2", 2, 1, 300, 200, 0.1)]), SPEC, chips=2)

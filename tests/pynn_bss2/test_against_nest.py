@@ -167,3 +167,49 @@ def test_dc_and_step_current_sources_match_nest():
     assert [len(s) for s in chip_spikes] == [len(s) for s in nest_spikes] == [0, 3]
     np.testing.assert_allclose(chip_spikes[1], nest_spikes[1], atol=0.01)
     np.testing.assert_allclose(chip_i, nest_i, atol=1e-12)
+
+
+def sine_and_noise(sim, noise_times=None, noise_amplitudes=None):
+    """An ACSource into one neuron, and into the other a NoisyCurrentSource (or, for NEST,
+    the chip's realised noise replayed as a StepCurrentSource); run in two parts."""
+    sim.setup(timestep=0.1, min_delay=0.1, **({"imperfections": "none"} if sim is pynn_bss2
+                                              else {}))
+    cells = sim.Population(2, sim.IF_curr_exp(tau_m=20.0, cm=1.0), initial_values={"v": -65.0})
+    sine = sim.ACSource(amplitude=1.0, offset=0.5, frequency=20.0, phase=30.0, start=20.0,
+                        stop=130.0)
+    sine.inject_into(cells[0:1])
+    sine.record()
+    if noise_times is None:
+        noise = sim.NoisyCurrentSource(mean=0.8, stdev=0.5, dt=1.0, start=10.0, stop=140.0)
+    else:
+        noise = sim.StepCurrentSource(times=noise_times, amplitudes=noise_amplitudes)
+    noise.inject_into(cells[1:2])
+    noise.record()
+    cells.record(["v", "spikes"])
+    sim.run(100.0)
+    sim.run(60.0)
+    segment = cells.get_data().segments[0]
+    i_sine, i_noise = sine.get_data(), noise.get_data()
+    sim.end()
+    return (np.asarray(segment.filter(name="v")[0].magnitude),
+            [np.asarray(s.magnitude) for s in segment.spiketrains],
+            np.asarray(i_sine.magnitude).ravel(), np.asarray(i_noise.magnitude).ravel(),
+            np.asarray(i_noise.times))
+
+
+@pytest.mark.nest
+def test_ac_and_noisy_current_sources_match_nest():
+    """The sine is rewritten every step with NEST's value (PyNN's phase at start); the
+    noise, replayed in NEST as steps, gives the same membrane: the chip realises what it
+    draws exactly."""
+    chip_v, chip_spikes, chip_sine, chip_noise, t = sine_and_noise(pynn_bss2)
+    change = np.flatnonzero(np.diff(chip_noise) != 0) + 1
+    assert change.size > 100  # a new value (almost) every 1 ms dt
+    nest_v, nest_spikes, nest_sine, _, _ = sine_and_noise(nest_backend, t[change],
+                                                          chip_noise[change])
+    np.testing.assert_allclose(chip_sine, nest_sine, atol=1e-12)
+    assert np.max(np.abs(chip_v - nest_v)) < 1e-6
+    assert [len(s) for s in chip_spikes] == [len(s) for s in nest_spikes]
+    assert sum(len(s) for s in chip_spikes) >= 2
+    for chip, ref in zip(chip_spikes, nest_spikes):
+        np.testing.assert_allclose(chip, ref, atol=0.01)

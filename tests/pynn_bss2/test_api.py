@@ -164,7 +164,7 @@ def test_too_many_neurons_is_a_placement_error():
     with pytest.raises(PlacementError, match=re.escape(
             "The network needs 600 neuron circuits ('big' 600) but a chip has 512 and "
             "setup(chips=1) gives 1: it needs 2 chips (populations kept together where they "
-            "fit); call setup(chips=2), or reduce the number of neurons by 88")):
+            "fit); call setup(chips=2), or reduce the number of neurons by 88 circuits")):
         sim.run(1.0)
 
 
@@ -174,7 +174,8 @@ def test_models_the_chip_cannot_realise_say_what_to_use():
     assert not hasattr(sim, "HH_cond_exp")
     assert set(sim.list_standard_models()) == {
         "IF_curr_exp", "IF_cond_exp", "EIF_cond_exp_isfa_ista", "SpikeSourceArray",
-        "SpikeSourcePoisson", "BackgroundSpikeSource"}
+        "SpikeSourcePoisson", "BackgroundSpikeSource", "PointNeuron", "HXNeuron",
+        "CalibHXNeuronCuba", "CalibHXNeuronCoba"}
 
 
 def test_mapping_report_after_run():
@@ -361,10 +362,17 @@ def test_background_sources_that_cannot_be_realised_say_why():
 
 
 def test_current_sources_the_chip_cannot_follow_say_what_to_use():
-    with pytest.raises(pynn_errors.NoModelAvailableError, match="ACSource.*StepCurrentSource"):
-        sim.ACSource
-    with pytest.raises(pynn_errors.NoModelAvailableError, match="NoisyCurrentSource"):
-        sim.NoisyCurrentSource
+    cells = sim.Population(1, sim.IF_curr_exp())
+    sim.ACSource(frequency=5000.0).inject_into(cells)  # 0.1 ms steps: below 5 kHz only
+    with pytest.raises(ValueError, match="ACSource frequency 5000 Hz cannot be represented.*"
+                                         "below 5000 Hz"):
+        sim.run(1.0)
+    sim.end()
+    sim.setup(timestep=0.1, imperfections="none")
+    cells = sim.Population(1, sim.IF_curr_exp())
+    sim.NoisyCurrentSource(dt=0.25).inject_into(cells)
+    with pytest.raises(ValueError, match=r"dt = 0.25 ms cannot be realised.*Use dt=0.2"):
+        sim.run(1.0)
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
     with pytest.raises(TypeError, match="cannot inject a current into spike source"):
         sim.DCSource(amplitude=1.0).inject_into(src)
@@ -378,3 +386,38 @@ def test_report_says_how_many_hardware_runs_the_membrane_traces_need():
                               "runs for the traces": 3}
     assert "hardware needs 3 runs of this network" in str(report)
     assert report.as_dict()["readout"]["runs for the traces"] == 3
+
+
+def noisy_current(seed, runs=(30.0, 20.0), reset_and_repeat=False):
+    """The current a NoisyCurrentSource injects (recorded), over runs of ``runs`` ms."""
+    sim.setup(timestep=0.1, imperfections="none", seed=seed)
+    cells = sim.Population(1, sim.IF_curr_exp())
+    noise = sim.NoisyCurrentSource(mean=0.5, stdev=0.2, dt=0.5, start=5.0, stop=45.0)
+    noise.inject_into(cells)
+    noise.record()
+    for t in runs:
+        sim.run(t)
+    first = np.asarray(noise.get_data().magnitude).ravel()
+    if reset_and_repeat:
+        sim.reset()
+        for t in runs:
+            sim.run(t)
+        return first, np.asarray(noise.get_data().magnitude).ravel()
+    return first
+
+
+def test_noisy_current_source_draws_per_dt_from_the_seed():
+    """A new value every dt (5 steps) inside [start, stop), zero outside; the same seed
+    gives the same current however the run is split, and reset() replays it."""
+    current = noisy_current(7)
+    assert current.size == 501
+    assert np.all(current[:50] == 0) and np.all(current[450:] == 0)
+    held = current[50:450].reshape(80, 5)
+    assert np.all(held == held[:, :1])                 # held for dt
+    assert np.unique(held[:, 0]).size == 80            # a new draw each dt
+    assert abs(held[:, 0].mean() - 0.5) < 3 * 0.2 / np.sqrt(80)
+    assert 0.13 < held[:, 0].std() < 0.27
+    np.testing.assert_array_equal(noisy_current(7, runs=(50.0,)), current)
+    assert not np.array_equal(noisy_current(8), current)
+    first, again = noisy_current(7, reset_and_repeat=True)
+    np.testing.assert_array_equal(first, again)
