@@ -362,3 +362,19 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
             int(lost[syn].sum()), bool(chip_edges), _span(requested),
             _span(np.concatenate(realised) if realised else np.zeros(0))))
     return tuple(out)
+
+
+def weight_ratios(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
+    """Realised over requested weight of every connection of ``graph``, connections in
+    the order of its edges: the connection's merged synapse's code times gain over that
+    synapse's requested weight (0 where it is 0). Runs the discretisation's own steps,
+    so the codes are those the compiler gives the chip."""
+    conn = _connections(graph, spec)
+    sources, synapses, weight = _merge(conn)
+    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
+                                graph.native_cells(), spec)
+    receptor = (sources.sign[synapses.source] < 0).astype(np.int64)
+    realised = codes * gains[receptor, synapses.target]
+    ratio = np.divide(realised, weight, out=np.zeros_like(weight), where=weight > 0)
+    return ratio[conn["synapse"]]

@@ -22,6 +22,7 @@ from pyNN.connectors import (  # noqa: F401
     AllToAllConnector,
     ArrayConnector,
     CloneConnector,
+    CSAConnector,
     DistanceDependentProbabilityConnector,
     DisplacementDependentProbabilityConnector,
     FixedNumberPostConnector,

@@ -6,6 +6,7 @@ mapping report.
 """
 from __future__ import annotations
 
+import copy
 from types import MethodType
 
 import numpy as np
@@ -13,6 +14,8 @@ from pyNN import common, errors
 from pyNN.space import Space
 
 from . import simulator
+from .graph_adapter import _split, build_graph
+from .mapping.discretize import host_delays, weight_ratios
 from .standardmodels.synapses import StaticSynapse
 
 _ATTRIBUTES = ("presynaptic_index", "postsynaptic_index", "weight", "delay")
@@ -42,6 +45,18 @@ def _connect(connector, projection) -> None:
         connector.connect(projection)
     finally:
         del connector._standard_connect
+
+
+def _indices(projection, presynaptic, postsynaptic):
+    """Presynaptic indices (array) and the postsynaptic index of a connection call.
+
+    PyNN's ``CSAConnector`` passes cells (IDs) for a connection set with values, where
+    every other connector passes indices; cells are turned into their indices.
+    """
+    if isinstance(postsynaptic, simulator.ID):
+        presynaptic = projection.pre.id_to_index(list(presynaptic))
+        postsynaptic = projection.post.id_to_index(postsynaptic)
+    return np.asarray(presynaptic, np.int64).ravel(), int(postsynaptic)
 
 
 class Connection(common.Connection):
@@ -92,6 +107,7 @@ class Projection(common.Projection):
                 "spike sources cannot receive connections")
         self._chunks = []
         self._cache = None
+        self._realised = None  # (the ChipConfig they belong to, realised columns)
         _connect(connector, self)
         simulator.state.projections.append(self)
         simulator.state.changed()
@@ -117,9 +133,9 @@ class Projection(common.Projection):
             raise errors.ConnectionError(
                 f"Projection '{self.label}': the chip's standard cells have one compartment; "
                 "location_selector is not supported")
-        pre = np.asarray(presynaptic_indices, np.int64).ravel()
+        pre, post = _indices(self, presynaptic_indices, postsynaptic_index)
         n = pre.size
-        columns = [pre, np.full(n, int(postsynaptic_index), np.int64)]
+        columns = [pre, np.full(n, post, np.int64)]
         for name in ("weight", "delay"):
             columns.append(np.broadcast_to(
                 np.asarray(connection_parameters[name], float), (n,)).astype(float))
@@ -187,3 +203,105 @@ class Projection(common.Projection):
                 matrix[pre, post] = values
             out.append(matrix)
         return out
+
+    def get_realised(self, attribute_names, format="list", with_address=True,
+                     multiple_synapses="sum"):
+        """The weights and delays the chip realises for this projection, in PyNN units.
+
+        Arguments and results as for :meth:`get`, which keeps returning what was set.
+        Compiles the network if it changed since the last mapping (as ``run()`` does).
+
+        - ``weight``: the 6-bit code times the gain of the target neuron and receptor,
+          in the units set (nA current-based, uS conductance-based, codes for native
+          cell types), with the sign set. Connections merged into one synapse (same
+          source, target and receptor) share its realised weight in proportion to
+          their own.
+        - ``delay`` (ms): from spike sources, the delay set on the 8 ns grid; between
+          neurons, the fixed latency of the chip (between chips, of the link), delivered
+          at the next integration step; from background sources, 0 (random spikes: the
+          delay is not realised).
+
+        Example
+        -------
+        Weights 1.0 and 0.5 nA from spike sources onto one neuron, delay 1.234 ms:
+        codes 63 and 31 times a gain of 0.016 nA, the delay on the 8 ns grid.
+
+        >>> prj.get_realised(["weight", "delay"], format="list")  # doctest: +SKIP
+        [(0, 0, 1.008, 1.232), (1, 0, 0.496, 1.232)]
+        """
+        names = [attribute_names] if isinstance(attribute_names, str) else attribute_names
+        for name in names:
+            if name.rstrip("s") not in ("weight", "delay"):
+                raise errors.NonExistentParameterError(
+                    name, self.synapse_type, ("weight", "delay"))
+        realised = copy.copy(self)  # the same projection, its columns the realised ones
+        realised._chunks = [self._realised_columns()]
+        realised._cache = realised._chunks[0]
+        return realised.get(attribute_names, format, gather=False, with_address=with_address,
+                            multiple_synapses=multiple_synapses)
+
+    def _realised_columns(self) -> list:
+        """``(pre index, post index, weight, delay)`` as realised by the current mapping."""
+        state = simulator.state
+        state.prepare()
+        if self._realised is None or self._realised[0] is not state.config:
+            pre, post, weight, _ = self._columns()
+            ratio = _weight_ratios(self, state)
+            self._realised = (state.config, [pre, post, weight * ratio,
+                                             _realised_delays(self, state)])
+        return self._realised[1]
+
+
+def _origins(proj):
+    """Population position (in ``state.populations``) and local index of the pre- and
+    postsynaptic cell of each connection."""
+    first_ids = np.array([int(p.first_id) for p in simulator.state.populations], np.int64)
+    pre, post = proj._columns()[:2]
+    return _split(proj.pre, pre, first_ids), _split(proj.post, post, first_ids)
+
+
+def _weight_ratios(proj, state) -> np.ndarray:
+    """:func:`weight_ratios` of the connections of ``proj``, in its own order. The graph
+    adapter makes one edge per (pre, post) population pair of a projection, in
+    increasing pair order, connections in their order within each."""
+    graph = build_graph(state.populations, state.projections, state.dt, state.spec)
+    origin = np.concatenate([np.full(len(e.pre_index), e.origin, np.int64)
+                             for e in graph.projections] or [np.zeros(0, np.int64)])
+    mine = weight_ratios(graph, state.spec)[origin == _position(proj, state)]
+    (pre_pop, _), (post_pop, _) = _origins(proj)
+    order = np.argsort(pre_pop * len(state.populations) + post_pop, kind="stable")
+    ratios = np.empty(len(proj))
+    ratios[order] = mine
+    return ratios
+
+
+def _position(proj, state) -> int:
+    return next(k for k, p in enumerate(state.projections) if p is proj)
+
+
+def _realised_delays(proj, state) -> np.ndarray:
+    """Realised delay (ms) of each connection of ``proj``, as the mapping report states
+    them (``mapping/discretize.py``, ``mapping/multichip.py``)."""
+    spec = state.spec
+    (pre_pop, pre_local), (post_pop, post_local) = _origins(proj)
+    delays = np.zeros(len(proj))
+    requested = proj._columns()[3]
+    for a in np.unique(pre_pop):
+        source = state.populations[a]
+        m = pre_pop == a
+        if source._is_host:
+            delays[m] = host_delays(spec, requested[m])
+        elif not source._is_background:   # neurons: the on-chip or the link latency
+            same = (_chip(state, pre_pop[m], pre_local[m])
+                    == _chip(state, post_pop[m], post_local[m]))
+            delays[m] = np.where(same, spec.hw_us_to_bio_ms(spec.pathway_latency_us),
+                                 spec.hw_us_to_bio_ms(spec.link_latency_us))
+    return delays
+
+
+def _chip(state, pop: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Chip of each neuron cell (population position, local index) in the mapping."""
+    circuit = np.zeros(pop.size, np.int64)
+    for b in np.unique(pop):
+        circuit[pop == b] = state.populations[b]._circuits[local[pop == b]]
+    return circuit // state.spec.n_circuits

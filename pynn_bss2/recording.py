@@ -48,6 +48,19 @@ class Recorder(recording.Recorder):
     def _clear_simulator(self):
         self._spikes = []   # chunks of (ids, times in ms)
         self._signals = {}  # variable name -> chunks of (ids, values [samples, ids])
+        self._last = {}     # variable name -> (ids, values [1, ids], step) of the last sample
+
+    def clear(self):
+        """Forget what was recorded (``get_data(clear=True)``). Cleared during a
+        simulation, the signals begin again with the sample at the clearing time, which
+        PyNN labels the new ``t_start``, as a run from t = 0 begins with the initial
+        values."""
+        state = self._simulator.state
+        last = {name: sample for name, sample in self._last.items()
+                if state.running and sample[2] == state.step}
+        super().clear()
+        self._last = last
+        self._signals = {name: [(ids, values)] for name, (ids, values, _) in last.items()}
 
     def _recorded_ids(self, name: str) -> np.ndarray:
         return np.array(sorted(int(i) for var, ids in self.recorded.items()
@@ -86,8 +99,10 @@ class Recorder(recording.Recorder):
             every = int(round(self.sampling_interval / state.dt))
             rows = raw.sample_step % every == 0
             hw = raw.traces[observable][np.ix_(rows, columns)]
-            self._signals.setdefault(name, []).append((ids, self._to_model(name, hw, ids,
-                                                                            circuits)))
+            values = self._to_model(name, hw, ids, circuits)
+            self._signals.setdefault(name, []).append((ids, values))
+            if len(values):
+                self._last[name] = (ids, values[-1:], int(raw.sample_step[rows][-1]))
 
     def _to_model(self, name: str, hw: np.ndarray, ids, circuits) -> np.ndarray:
         """Chip units -> PyNN's, by the signal's unit: V -> mV through the voltage map;
