@@ -14,7 +14,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import base64
 import os
+import re
 import subprocess
 import sys
 import time
@@ -54,6 +56,20 @@ def run_example(script: Path, out: Path) -> float:
     return time.perf_counter() - start
 
 
+def report_images(out: Path) -> int:
+    """The pictures inlined in ``out/report.html`` (a compare report) as
+    ``out/report_images/<k>.png``, for the docs to show; how many."""
+    html = out / "report.html"
+    if not html.is_file():
+        return 0
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html.read_text())
+    folder = out / "report_images"
+    folder.mkdir(exist_ok=True)
+    for k, data in enumerate(images):
+        (folder / f"{k}.png").write_bytes(base64.b64decode(data))
+    return len(images)
+
+
 def _portable(text: str, out: Path) -> str:
     """``text`` with this machine's output folder written as ``outputs``."""
     return text.replace(str(out.resolve()), "outputs")
@@ -70,6 +86,7 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for script in scripts:
         seconds = run_example(script, args.out / script.stem)
+        report_images(args.out / script.stem)
         print(f"gallery: {script.name} in {seconds:.1f} s")
     print(f"gallery: {len(scripts)} examples -> {args.out}")
     return 0
