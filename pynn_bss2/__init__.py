@@ -71,7 +71,9 @@ from .standardmodels.cells import (  # noqa: F401
     IF_curr_exp,
     PointNeuron,
     SpikeSourceArray,
+    SpikeSourceGamma,
     SpikeSourcePoisson,
+    SpikeSourcePoissonRefractory,
 )
 from .standardmodels.native import (  # noqa: F401
     CalibHXNeuronCoba,
@@ -99,7 +101,6 @@ _NEAREST = {
     "Izhikevich": "IF_curr_exp: the chip's neurons are (adaptive) integrate-and-fire",
     "IF_facets_hardware1": "IF_curr_exp",
     "SpikeSourceInhGamma": "SpikeSourcePoisson",
-    "SpikeSourceGamma": "SpikeSourcePoisson or SpikeSourceArray",
     "TsodyksMarkramSynapse": "StaticSynapse",
     "CondAlphaPostSynapticResponse": "CondExpPostSynapticResponse (the chip's synaptic "
                                      "input lines decay exponentially)",

@@ -50,6 +50,81 @@ def poisson_block_spikes(seed: tuple, rate_hz, start_ms, duration_ms, t0: float,
     return np.concatenate(cells), np.concatenate(times)
 
 
+RENEWAL_CHUNK = 256
+"""Intervals a renewal source draws at a time for one cell."""
+
+
+class RenewalTrains:
+    """Spike trains of renewal processes (gamma, Poisson with dead time), one random
+    stream per cell: a cell's train is drawn in time order and kept, so it is the same
+    however ``run()`` splits the simulation.
+
+    ``intervals(rng, params, cell, n)`` draws ``n`` inter-spike intervals (ms) of
+    ``cell`` with the parameters ``params`` (per-cell arrays, ``start`` and ``duration``
+    among them). Parameters changed between runs take effect at the time of the next
+    run: the trains are redrawn from there.
+    """
+
+    def __init__(self, seed: tuple, intervals):
+        self.seed, self.intervals = seed, intervals
+        self.trains, self.rngs, self.origin, self.params = {}, {}, {}, None
+
+    def spikes(self, params: dict, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(cell index, time)`` of the spikes in ``[t0, t1)``, sorted by time."""
+        n = np.size(params["start"])
+        params = {k: np.array(np.broadcast_to(v, (n,)), float) for k, v in params.items()}
+        if self.params is not None and not all(
+                np.array_equal(params[k], self.params[k]) for k in params):
+            for c in list(self.trains):  # redraw from t0 on with the new parameters
+                self.trains[c] = self.trains[c][self.trains[c] < t0]
+                self.origin[c] = t0
+        self.params = params
+        cells, times = [], []
+        for c in range(n):
+            train = self._extend(c, t1)
+            pick = train[(train >= t0) & (train < t1)]
+            cells.append(np.full(pick.size, c, np.int64))
+            times.append(pick)
+        cell, time = np.concatenate(cells), np.concatenate(times)
+        order = np.argsort(time, kind="stable")
+        return cell[order], time[order]
+
+    def _extend(self, c: int, t1: float) -> np.ndarray:
+        """Cell ``c``'s train, drawn at least up to ``t1`` (or its end)."""
+        p = self.params
+        stop = p["start"][c] + p["duration"][c]
+        if c not in self.rngs:
+            self.rngs[c] = np.random.default_rng([*self.seed, c])
+            self.trains[c], self.origin[c] = np.zeros(0), p["start"][c]
+        train = self.trains[c]
+        last = max(train[-1] if train.size else -np.inf, self.origin[c])
+        while last < min(t1, stop):
+            isi = self.intervals(self.rngs[c], p, c, RENEWAL_CHUNK)
+            if not np.all(np.isfinite(isi)):  # a silent cell (rate 0)
+                break
+            more = last + np.cumsum(isi)
+            train = np.concatenate([train, more[more < stop]])
+            last = more[-1]
+        self.trains[c] = train
+        return train
+
+
+def gamma_intervals(rng, params: dict, c: int, n: int) -> np.ndarray:
+    """Inter-spike intervals of ``SpikeSourceGamma``: gamma of shape ``alpha`` and
+    scale ``1000 / beta`` ms (mean ``alpha / beta`` s)."""
+    beta = params["beta"][c]
+    return rng.gamma(params["alpha"][c], 1000.0 / beta, n) if beta > 0 else np.full(n, np.inf)
+
+
+def refractory_poisson_intervals(rng, params: dict, c: int, n: int) -> np.ndarray:
+    """Inter-spike intervals of ``SpikeSourcePoissonRefractory``: the dead time
+    ``tau_refrac`` plus an exponential, so that the mean rate is ``rate``."""
+    rate, dead = params["rate"][c], params["tau_refrac"][c]
+    if rate <= 0:
+        return np.full(n, np.inf)
+    return dead + rng.exponential(1000.0 / rate - dead, n)
+
+
 def sequence_times(seq) -> np.ndarray:
     """The spike times (ms) of one cell's ``spike_times``: a PyNN Sequence or an array."""
     return np.asarray(seq.value if hasattr(seq, "value") else seq, float)

@@ -12,7 +12,14 @@ from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
-from .host_input import array_spikes, poisson_block_spikes, sequence_times
+from .host_input import (
+    RenewalTrains,
+    array_spikes,
+    gamma_intervals,
+    poisson_block_spikes,
+    refractory_poisson_intervals,
+    sequence_times,
+)
 from .recording import Recorder
 
 
@@ -175,12 +182,40 @@ class Population(_ParameterAccess, common.Population):
         """Forget emitted spikes (a new segment replays the same random streams)."""
         self._chunks = []
         self._window = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self._trains = None
+
+    def _renewal(self) -> RenewalTrains:
+        """The spike trains of a gamma or dead-time Poisson source, kept for a segment."""
+        if getattr(self, "_trains", None) is None:
+            gamma = "alpha" in self._parameters
+            self._trains = RenewalTrains(
+                (simulator.state.seed, self._position, 1 if gamma else 2),
+                gamma_intervals if gamma else refractory_poisson_intervals)
+        return self._trains
+
+    def _renewal_parameters(self) -> dict:
+        """This source's parameters as per-cell arrays, checked."""
+        names = (("alpha", "beta") if "alpha" in self._parameters else ("rate", "tau_refrac"))
+        p = {k: np.broadcast_to(np.asarray(self._parameters[k], float), (self.size,))
+             for k in names + ("start", "duration")}
+        if "rate" in p:
+            bad = np.flatnonzero((p["rate"] > 0) & (p["rate"] * p["tau_refrac"] >= 1000.0))
+            if bad.size:
+                k = int(bad[0])
+                raise errors.InvalidParameterValueError(
+                    f"SpikeSourcePoissonRefractory cell {k} of '{self.label}': rate "
+                    f"{p['rate'][k]:g} Hz with tau_refrac {p['tau_refrac'][k]:g} ms is "
+                    f"impossible: the dead time alone limits the rate to "
+                    f"{1000.0 / p['tau_refrac'][k]:g} Hz; lower the rate or tau_refrac")
+        return p
 
     def _emit(self, t0: float, t1: float) -> None:
         """Emit this source's spikes of ``[t0, t1)`` (biological ms) as 8 ns ticks."""
         p = self._parameters
         if "spike_times" in p:
             cell, times = array_spikes(p["spike_times"], t0, t1)
+        elif "alpha" in p or "tau_refrac" in p:
+            cell, times = self._renewal().spikes(self._renewal_parameters(), t0, t1)
         else:
             cell, times = poisson_block_spikes((simulator.state.seed, self._position),
                                                p["rate"], p["start"], p["duration"], t0, t1)

@@ -86,6 +86,30 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     )
 
 
+class SpikeSourceGamma(cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__
+    placement = HOST
+
+    translations = _identity(
+        "alpha",     # shape (dimensionless)
+        "beta",      # Hz
+        "start",     # ms
+        "duration",  # ms
+    )
+
+
+class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
+    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
+    placement = HOST
+
+    translations = _identity(
+        "rate",        # Hz
+        "tau_refrac",  # ms
+        "start",       # ms
+        "duration",    # ms
+    )
+
+
 class BackgroundSpikeSource(StandardCellType):
     """Poisson-like spike sources made on the chip by its background generators.
 

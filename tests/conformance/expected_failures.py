@@ -50,12 +50,6 @@ EXPECTED_FAILURES = {
     "test_cell_types.py::test_HH_cond_exp":
         "not supported by the chip: HH_cond_exp (the neuron circuits are adaptive "
         "exponential integrate-and-fire; there are no Hodgkin-Huxley channels)",
-    "test_cell_types.py::test_SpikeSourceGamma":
-        "missing feature: SpikeSourceGamma (a host-generated source like "
-        "SpikeSourcePoisson could produce it; runs only with scipy installed)",
-    "test_cell_types.py::test_SpikeSourcePoissonRefractory":
-        "missing feature: SpikeSourcePoissonRefractory (a host-generated source like "
-        "SpikeSourcePoisson could produce it; runs only with scipy installed)",
     "test_cell_types.py::test_composed_neuron_model_homogeneous_receptors":
         "not supported by the chip: AlphaPSR receptors (the chip's input lines are "
         "exponential) and three receptors per neuron with AMPA and NMDA both excitatory (a "

@@ -174,7 +174,8 @@ def test_models_the_chip_cannot_realise_say_what_to_use():
     assert not hasattr(sim, "HH_cond_exp")
     assert set(sim.list_standard_models()) == {
         "IF_curr_exp", "IF_cond_exp", "EIF_cond_exp_isfa_ista", "SpikeSourceArray",
-        "SpikeSourcePoisson", "BackgroundSpikeSource", "PointNeuron", "HXNeuron",
+        "SpikeSourcePoisson", "SpikeSourceGamma", "SpikeSourcePoissonRefractory",
+        "BackgroundSpikeSource", "PointNeuron", "HXNeuron",
         "CalibHXNeuronCuba", "CalibHXNeuronCoba"}
 
 

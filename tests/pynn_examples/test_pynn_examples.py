@@ -57,7 +57,10 @@ NOT_RUN = {
     "nrn_artificial_cell.py": (("IntFire1",), "a NEURON-only artificial cell"),
     "random_distributions.py": ((), "draws random numbers only and runs no simulator"),
     "random_numbers.py": (("NativeRNG",), "asks the backend for its native RNG"),
-    "simpleRandomNetwork_csa.py": (("CSAConnector",), "needs the csa package"),
+    "simpleRandomNetwork_csa.py": ((), ("the script itself fails under PyNN 0.13 on every "
+                                        "backend: NumpyRNG.next() no longer takes mask_local "
+                                        "(CSAConnector is provided and tested in "
+                                        "tests/pynn_bss2/test_io_and_realised.py)")),
     "simple_STDP.py": (("STDPMechanism",), ("no plasticity yet (the chip's plasticity "
                                             "processors are not exposed)")),
     "small_network.py": (("IF_cond_alpha",), "alpha-shaped synapses"),
