@@ -125,12 +125,8 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     native_mod.check_weights(graph, spec)
     vmap = voltage_map or choose_voltage_map(graph, spec)
     latency_ms = float(spec.hw_us_to_bio_ms(spec.pathway_latency_us))
-    conn = _connections(graph, spec)
-    sources, synapses, weight = _merge(conn)
-    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    conn, sources, synapses, weight, gains, codes = _synapse_codes(graph, spec)
     native = native_mod.circuit_settings(graph, spec)
-    gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
-                                           native.mask, spec)
     synapses = Synapses(synapses.source, synapses.target, codes)
     neurons = _neuron_settings(graph, spec, vmap, gains, native)
     stats = _projection_stats(graph, spec, conn, weight, codes, gains, sources,
@@ -139,6 +135,23 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
                        stats, native.codes)
+
+
+def _synapse_codes(graph: NetworkGraph, spec: ChipSpec):
+    """The connections, their merged synapses and those synapses' codes and gains: the
+    one sequence both :func:`discretize` and :func:`weight_ratios` run.
+
+    Returns
+    -------
+    tuple
+        ``(conn, sources, synapses, weight, gains, codes)``.
+    """
+    conn = _connections(graph, spec)
+    sources, synapses, weight = _merge(conn)
+    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
+                                           graph.native_cells(), spec, graph)
+    return conn, sources, synapses, weight, gains, codes
 
 
 def choose_voltage_map(graph: NetworkGraph, spec: ChipSpec) -> VoltageMap:
@@ -369,11 +382,7 @@ def weight_ratios(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
     the order of its edges: the connection's merged synapse's code times gain over that
     synapse's requested weight (0 where it is 0). Runs the discretisation's own steps,
     so the codes are those the compiler gives the chip."""
-    conn = _connections(graph, spec)
-    sources, synapses, weight = _merge(conn)
-    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
-    gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
-                                graph.native_cells(), spec)
+    conn, sources, synapses, weight, gains, codes = _synapse_codes(graph, spec)
     receptor = (sources.sign[synapses.source] < 0).astype(np.int64)
     realised = codes * gains[receptor, synapses.target]
     ratio = np.divide(realised, weight, out=np.zeros_like(weight), where=weight > 0)

@@ -125,16 +125,18 @@ def _too_few_chips(graph: NetworkGraph, spec: ChipSpec, chips: int,
     needed = max(math.ceil(total / per_chip), chips + 1)
     sizes = ", ".join(f"'{graph.populations[i].label}' {graph.populations[i].size}"
                       for i in graph.indices_of(NEURON))
-    fewer = (f"by {total - chips * per_chip} circuits" if total > chips * per_chip
-             else "per chip")
     wide = int(np.count_nonzero(width > 1))
     spans = (f"; {wide} neurons receive more than {spec.n_rows} inputs and span several "
-             "shorted circuits, so a lower fan-in also helps" if wide else "")
+             "shorted circuits" if wide else "")
+    remedy = "fewer neurons" + (", or a lower fan-in for the wide ones" if wide else "")
+    excess = total - chips * per_chip
+    fewer = (f"free {excess} circuits ({remedy})" if excess > 0
+             else f"use fewer circuits per chip ({remedy})")
     return PlacementError(
         f"The network needs {total} neuron circuits ({sizes}{spans}) but a chip has "
         f"{per_chip} and setup(chips={chips}) gives {chips}: it needs {needed} chips "
         f"(populations kept together where they fit); call setup(chips={needed}), or "
-        f"reduce the number of neurons {fewer} (spike sources do not use circuits)")
+        f"{fewer}; spike sources do not use circuits")
 
 
 def _chip_graph(graph: NetworkGraph, spec: ChipSpec, chip_of: np.ndarray, c: int):

@@ -177,21 +177,23 @@ def check_weights(graph: NetworkGraph, spec: ChipSpec) -> None:
         bad = w[(w != np.rint(w)) | (w > spec.weight_max)]
         if bad.size:
             problems.append(
-                f"Projection '{edge.label}': weight {bad[0]:g} onto native cells of "
+                f"Projection '{edge.label}': |weight| {bad[0]:g} onto native cells of "
                 f"'{graph.populations[edge.post].label}' ({bad.size} connection(s)) is not a "
-                f"6-bit synapse weight, a whole number 0..{spec.weight_max}; native cell "
-                "types take hardware weights (the gain per LSB is a cell parameter)")
+                f"6-bit synapse weight, a whole number 0..{spec.weight_max} in magnitude "
+                "(negative onto the inhibitory receptor of current-based types); native "
+                "cell types take hardware weights (the gain per LSB is a cell parameter)")
     if problems:
         raise DiscretisationError("\n".join(problems))
 
 
 def weight_codes(gains: np.ndarray, codes: np.ndarray, weight: np.ndarray,
-                 target: np.ndarray, native: np.ndarray, spec: ChipSpec):
+                 target: np.ndarray, native: np.ndarray, spec: ChipSpec, graph=None):
     """Codes and gains with the native cells' synapses taking their weights as codes.
 
     ``weight`` is each merged synapse's weight (native targets: the sum of codes); a sum
     above ``weight_max`` is realised by parallel synapses in the routing. Returns
-    ``(gains, codes)``; a native cell's gain is 1 weight unit per LSB.
+    ``(gains, codes)``; a native cell's gain is 1 weight unit per LSB. ``graph`` names
+    the cell in the error.
 
     Raises
     ------
@@ -205,10 +207,14 @@ def weight_codes(gains: np.ndarray, codes: np.ndarray, weight: np.ndarray,
     merged = weight[mine]
     limit = np.iinfo(codes.dtype).max
     if merged.max() > limit:
+        worst = int(np.flatnonzero(mine)[np.argmax(merged)])
+        cell = (graph.cell_name(NEURON, int(target[worst])) if graph is not None
+                else f"native cell {int(target[worst])}")
         raise DiscretisationError(
-            f"merged weight {merged.max():g} from one source onto one native cell exceeds "
-            f"{limit} ({int(np.ceil(merged.max() / spec.weight_max))} parallel synapses); "
-            "connect each source to a native cell at most a few times")
+            f"merged weight {merged.max():g} from one source onto {cell} (a native cell) "
+            f"exceeds {limit} ({int(np.ceil(merged.max() / spec.weight_max))} parallel "
+            "synapses of one 8-bit merged code); connect each source to a native cell at "
+            "most a few times, or with smaller codes")
     codes = codes.copy()
     codes[mine] = np.rint(merged).astype(codes.dtype)
     gains = gains.copy()

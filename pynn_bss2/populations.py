@@ -184,6 +184,11 @@ class Population(_ParameterAccess, common.Population):
         self._window = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         self._trains = None
 
+    def _check_source(self) -> None:
+        """Raise for parameters this host source cannot play (before a run emits)."""
+        if "alpha" in self._parameters or "tau_refrac" in self._parameters:
+            self._renewal_parameters()
+
     def _renewal(self) -> RenewalTrains:
         """The spike trains of a gamma or dead-time Poisson source, kept for a segment."""
         if getattr(self, "_trains", None) is None:

@@ -217,9 +217,10 @@ class Projection(common.Projection):
           source, target and receptor) share its realised weight in proportion to
           their own.
         - ``delay`` (ms): from spike sources, the delay set on the 8 ns grid; between
-          neurons, the fixed latency of the chip (between chips, of the link), delivered
-          at the next integration step; from background sources, 0 (random spikes: the
-          delay is not realised).
+          neurons, the fixed latency of the chip (between chips, of the link): a lower
+          bound, since the event takes effect at the first integration step boundary at
+          or after spike time plus latency, up to one step later (the report gives that
+          span); from background sources, 0 (random spikes: the delay is not realised).
 
         Example
         -------

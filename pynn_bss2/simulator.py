@@ -133,6 +133,11 @@ class State(common.control.BaseState):
         self.prepare()
         n_steps = int(round((tstop - self.t) / self.dt))
         t1 = self.t + n_steps * self.dt
+        # everything that can refuse the run does so before anything is emitted or
+        # queued: a retry after a fixed parameter must not find this window queued twice
+        segments = list(self._segments(n_steps))
+        for population in self._host_populations:
+            population._check_source()
         for population in self._host_populations:
             population._emit(self.t, t1)
         self.emulator.queue_host_events(
@@ -145,7 +150,7 @@ class State(common.control.BaseState):
                               for name, observable in r.signals.items()
                               if r._recorded_ids(name).size}) or ["v"]
         raw = None
-        for first, steps in self._segments(n_steps):
+        for first, steps in segments:
             part = self.emulator.run(steps, record=circuits, interval_steps=interval,
                                      record_start=(self.step == 0 and first),
                                      observables=observables,
@@ -229,18 +234,20 @@ class State(common.control.BaseState):
                 "traces per run": self.spec.madc_channels,
                 "runs for the traces": madc_runs(circuits, self.spec.n_columns)}
 
-    # offset-current rows per kernel call: a source changing every step (ACSource) gives
-    # one row per step, and this bounds their memory (8 bytes x circuits each)
-    SCHEDULE_ROWS = 2000
+    # memory of the offset-current rows of one kernel call: a source changing every step
+    # (ACSource) gives one row per step, each three arrays of 8 bytes per circuit (the
+    # currents, the kernel's I0 and C0 rows)
+    SCHEDULE_BYTES = 32_000_000
 
     def _segments(self, n_steps: int):
         """``(first, steps)`` pieces of a run: as long as the current sources' changes
-        in one piece fit ``SCHEDULE_ROWS`` offset-current rows."""
+        in one piece fit ``SCHEDULE_BYTES`` of offset-current rows."""
         s0 = self.step
         changes = self._change_steps(s0, s0 + n_steps)
+        rows = max(1, self.SCHEDULE_BYTES // (24 * self.emulator.n_circuits))
         cuts = [s0 + n_steps]
-        if changes.size > self.SCHEDULE_ROWS:
-            cuts = list(changes[self.SCHEDULE_ROWS::self.SCHEDULE_ROWS]) + cuts
+        if changes.size > rows:
+            cuts = list(changes[rows::rows]) + cuts
         start, first = s0, True
         for cut in cuts:
             yield first, int(cut) - start

@@ -46,8 +46,7 @@ def run_approximations(run: Run, reference_dt_ms: float | None) -> list[str]:
     dropped = extras.get("dropped_events") or []
     n = sum(dropped)
     if n:
-        per_bus = ", ".join(f"bus {b % 4} of hemisphere {b // 4}: {k}"
-                            for b, k in enumerate(dropped) if k)
+        per_bus = ", ".join(f"{_bus_name(b, extras)}: {k}" for b, k in enumerate(dropped) if k)
         lines.append(f"{n} spike event{'s' if n != 1 else ''} dropped because PADI buses ran "
                      f"over their event rate ({per_bus}); the chip loses them too")
     for g in report.get("background_generators", []):
@@ -95,3 +94,11 @@ def hardware_approximations(runs: list[Run], reference_dt_ms: float | None) -> l
 def _range(values) -> str:
     lo, hi = values
     return f"{lo:g}" if math.isclose(lo, hi) else f"{lo:g}..{hi:g}"
+
+
+def _bus_name(b: int, extras: dict) -> str:
+    """PADI bus ``b`` of a session's dropped-event counts (chip-major), in words."""
+    per_h = extras.get("buses_per_hemisphere", 4)
+    per_chip = per_h * extras.get("hemispheres_per_chip", 2)
+    chip = f"chip {b // per_chip}, " if extras.get("chips", 1) > 1 else ""
+    return f"{chip}bus {b % per_h} of hemisphere {(b % per_chip) // per_h}"

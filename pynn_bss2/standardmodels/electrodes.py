@@ -40,7 +40,16 @@ class _OffsetCurrentSource:
 
     def set_native_parameters(self, parameters):
         parameters.evaluate(simplify=True)
+        old = dict(self.parameter_space.items())
         self.parameter_space.update(**dict(parameters.items()))
+        try:
+            self._check()
+        except InvalidParameterValueError:
+            self.parameter_space.update(**old)  # a refused value changes nothing
+            raise
+
+    def _check(self) -> None:
+        """Raise ``InvalidParameterValueError`` for values the chip cannot realise."""
 
     def get_native_parameters(self):
         # plain numbers and arrays, as pyNN.nest and pyNN.neuron give them: a script's
@@ -162,15 +171,19 @@ class ACSource(_OffsetCurrentSource, electrodes.ACSource):
         ("amplitude", "amplitude"), ("offset", "offset"), ("frequency", "frequency"),
         ("phase", "phase"), ("start", "start"), ("stop", "stop"))
 
-    def change_steps(self, s0: int, s1: int) -> np.ndarray:
+    def _check(self) -> None:
         p, dt = self._values(), simulator.state.dt
         nyquist = 500.0 / dt  # Hz: half the step rate (dt in ms)
         if abs(float(p["frequency"])) >= nyquist:
-            raise ValueError(
+            raise InvalidParameterValueError(
                 f"ACSource frequency {float(p['frequency']):g} Hz cannot be represented: "
                 f"the offset current is rewritten once per time step of {dt:g} ms, so "
                 f"frequencies must stay below {nyquist:g} Hz (half the step rate; above it "
                 "the sine would alias). Lower the frequency or the time step.")
+
+    def change_steps(self, s0: int, s1: int) -> np.ndarray:
+        self._check()  # the time step may have changed since the parameters were set
+        p, dt = self._values(), simulator.state.dt
         on, off = _window(p, dt)
         steps = np.arange(max(s0, on), min(s1, off), dtype=np.int64)
         return np.concatenate([steps, [off]]) if s0 <= off < s1 else steps
@@ -196,11 +209,14 @@ class NoisyCurrentSource(_OffsetCurrentSource, electrodes.NoisyCurrentSource):
         object.__setattr__(self, "_rng", None)
         super().__init__(**parameters)
 
+    def _check(self) -> None:
+        self._interval_steps()
+
     def _interval_steps(self) -> int:
         p, dt = self._values(), simulator.state.dt
         every = float(p["dt"]) / dt
         if every < 1.0 - 1e-9 or abs(every - round(every)) > 1e-6:
-            raise ValueError(
+            raise InvalidParameterValueError(
                 f"NoisyCurrentSource dt = {float(p['dt']):g} ms cannot be realised: the "
                 f"offset current is rewritten at time steps of {dt:g} ms, so dt must be a "
                 f"multiple of it. Use dt={max(round(every), 1) * dt:g}.")

@@ -61,3 +61,12 @@ def test_background_rates_off_by_more_than_one_percent():
     lines = hardware_approximations([chip_run(1, [], generators=generators)], 0.1)
     assert lines[2:] == ["background source 'bg': 100 Hz per cell requested, 97.66 Hz "
                          "realised by generator 2"]
+
+
+def test_dropped_events_on_a_system_of_chips_name_the_chip():
+    """Counts run chip-major over 8 buses per chip: index 13 is chip 1, hemisphere 1,
+    bus 1."""
+    run = chip_run(1, [EXACT], dropped=[0] * 13 + [3])
+    run.extras.update(chips=2, buses_per_hemisphere=4, hemispheres_per_chip=2)
+    (line,) = [x for x in hardware_approximations([run], 0.1) if "dropped" in x]
+    assert "(chip 1, bus 1 of hemisphere 1: 3)" in line

@@ -88,7 +88,7 @@ def test_weights_onto_native_cells_are_codes_and_sums_use_parallel_synapses():
 def test_weights_onto_native_cells_that_are_no_codes_are_named(weight):
     g = graph([sources("in", 1), native("cal", 1, **CALIBRATED)],
               [edge("in->cal", 0, 1, [0], [0], weight)])
-    with pytest.raises(DiscretisationError, match=r"Projection 'in->cal': weight .* onto "
+    with pytest.raises(DiscretisationError, match=r"Projection 'in->cal': \|weight\| .* onto "
                                                   r"native cells of 'cal'.*0..63"):
         compile_network(g, SPEC)
 

@@ -164,7 +164,7 @@ def test_too_many_neurons_is_a_placement_error():
     with pytest.raises(PlacementError, match=re.escape(
             "The network needs 600 neuron circuits ('big' 600) but a chip has 512 and "
             "setup(chips=1) gives 1: it needs 2 chips (populations kept together where they "
-            "fit); call setup(chips=2), or reduce the number of neurons by 88 circuits")):
+            "fit); call setup(chips=2), or free 88 circuits (fewer neurons)")):
         sim.run(1.0)
 
 
@@ -364,16 +364,17 @@ def test_background_sources_that_cannot_be_realised_say_why():
 
 def test_current_sources_the_chip_cannot_follow_say_what_to_use():
     cells = sim.Population(1, sim.IF_curr_exp())
-    sim.ACSource(frequency=5000.0).inject_into(cells)  # 0.1 ms steps: below 5 kHz only
-    with pytest.raises(ValueError, match="ACSource frequency 5000 Hz cannot be represented.*"
-                                         "below 5000 Hz"):
-        sim.run(1.0)
-    sim.end()
-    sim.setup(timestep=0.1, imperfections="none")
-    cells = sim.Population(1, sim.IF_curr_exp())
-    sim.NoisyCurrentSource(dt=0.25).inject_into(cells)
-    with pytest.raises(ValueError, match=r"dt = 0.25 ms cannot be realised.*Use dt=0.2"):
-        sim.run(1.0)
+    with pytest.raises(pynn_errors.InvalidParameterValueError,
+                       match="ACSource frequency 5000 Hz cannot be represented.*below 5000 Hz"):
+        sim.ACSource(frequency=5000.0)  # 0.1 ms steps: below 5 kHz only
+    sine = sim.ACSource(frequency=100.0)
+    sine.inject_into(cells)
+    with pytest.raises(pynn_errors.InvalidParameterValueError, match="6000 Hz"):
+        sine.frequency = 6000.0
+    assert sine.frequency == 100.0                  # a refused value changes nothing
+    with pytest.raises(pynn_errors.InvalidParameterValueError,
+                       match=r"dt = 0.25 ms cannot be realised.*Use dt=0.2"):
+        sim.NoisyCurrentSource(dt=0.25)
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
     with pytest.raises(TypeError, match="cannot inject a current into spike source"):
         sim.DCSource(amplitude=1.0).inject_into(src)
@@ -422,3 +423,44 @@ def test_noisy_current_source_draws_per_dt_from_the_seed():
     assert not np.array_equal(noisy_current(8), current)
     first, again = noisy_current(7, reset_and_repeat=True)
     np.testing.assert_array_equal(first, again)
+
+
+def test_a_refused_run_queues_nothing_so_a_retry_runs_once():
+    """A run refused for a parameter leaves no spikes emitted or queued: after the fix,
+    the retry gives what a clean run gives."""
+    def membrane(break_first):
+        sim.setup(timestep=0.1, imperfections="none", seed=3)
+        src = sim.Population(5, sim.SpikeSourcePoisson(rate=200.0))
+        bad = sim.Population(1, sim.SpikeSourcePoissonRefractory(rate=50.0, tau_refrac=1.0))
+        cells = sim.Population(1, sim.IF_curr_exp())
+        sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5))
+        sim.Projection(bad, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+        cells.record("v")
+        if break_first:
+            bad.set(rate=2000.0)
+            with pytest.raises(pynn_errors.InvalidParameterValueError, match="2000 Hz"):
+                sim.run(50.0)
+            bad.set(rate=50.0)
+        sim.run(50.0)
+        v = np.asarray(cells.get_data().segments[0].filter(name="v")[0].magnitude)
+        sim.end()
+        return v
+    np.testing.assert_array_equal(membrane(True), membrane(False))
+
+
+def test_a_run_split_to_bound_the_offset_rows_gives_the_same_membranes(monkeypatch):
+    """An ACSource changes the current every step; cutting its run into pieces of a few
+    rows (to bound their memory) changes nothing."""
+    def membrane():
+        sim.setup(timestep=0.1, imperfections="none")
+        cells = sim.Population(2, sim.IF_curr_exp())
+        sim.ACSource(amplitude=0.8, offset=0.4, frequency=30.0, start=5.0).inject_into(cells)
+        cells.record("v")
+        sim.run(60.0)
+        v = np.asarray(cells.get_data().segments[0].filter(name="v")[0].magnitude)
+        sim.end()
+        return v
+    whole = membrane()
+    monkeypatch.setattr(type(sim.simulator.state), "SCHEDULE_BYTES", 24 * 512 * 7)
+    np.testing.assert_array_equal(membrane(), whole)
+    assert np.ptp(whole[:, 0]) > 1.0  # the sine moves the membrane

@@ -258,7 +258,7 @@ def test_parameters_outside_the_chip_are_named(celltype, match):
 @pytest.mark.parametrize("weight", [64, 2.5])
 def test_native_weights_must_be_6_bit_codes(weight):
     with pytest.raises(DiscretisationError,
-                       match=rf"weight {weight:g} onto native cells of 'cells'.*whole number "
+                       match=rf"\|weight\| {weight:g} onto native cells of 'cells'.*whole number "
                              r"0..63"):
         run(sim.CalibHXNeuronCuba(), inputs=[([10.0], weight, "excitatory")])
 
@@ -269,3 +269,16 @@ def test_native_inhibitory_codes_take_the_sign_pynn_wants():
     sim.end()
     with pytest.raises(pynn_errors.ConnectionError, match="must be positive"):
         run(sim.CalibHXNeuronCoba(), inputs=[([10.0], -20, "inhibitory")])
+
+
+def test_too_many_merged_connections_onto_a_native_cell_name_the_cell():
+    sim.setup(timestep=0.1, imperfections="none")
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]), label="in")
+    cells = sim.Population(2, sim.CalibHXNeuronCuba(), label="hx")
+    sim.Projection(src, cells, sim.FromListConnector([(0, 1, 63.0, 1.0)] * 5),
+                   sim.StaticSynapse(), receptor_type="excitatory")
+    with pytest.raises(DiscretisationError,
+                       match=r"merged weight 315 from one source onto neuron 1 of 'hx' \(a "
+                             r"native cell\) exceeds 255"):
+        sim.run(10.0)
+    sim.end()
