@@ -14,6 +14,7 @@ each compile time with NEST's construction of the same network (:func:`rows`).
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -53,17 +54,19 @@ def random_network(n: int, fan_in: int, seed: int = 0) -> NetworkGraph:
         j = np.repeat(np.arange(n_post), fan_in // 2)
         i = np.concatenate([rng.choice(n_src, fan_in // 2, replace=False) for _ in range(n_post)])
         edges.append(_edge(f"src->{post}", 2, post, i, j, 0.1, 1))
-    edges = tuple(ProjectionEdge(**{**e.__dict__, "origin": k}) for k, e in enumerate(edges))
+    edges = tuple(dataclasses.replace(e, origin=k) for k, e in enumerate(edges))
     return NetworkGraph(pops, edges, 0.1)
 
 
-def full_chip() -> NetworkGraph:
-    """256 spike sources all-to-all onto 512 neurons (every synapse of the chip)."""
-    i, j = np.meshgrid(np.arange(256), np.arange(512), indexing="ij")
+def full_chip(spec: ChipSpec) -> NetworkGraph:
+    """One spike source per synapse row, all-to-all onto every circuit (every synapse of
+    the chip)."""
+    n_src, n = spec.n_rows, spec.n_circuits
+    i, j = np.meshgrid(np.arange(n_src), np.arange(n), indexing="ij")
     rng = np.random.default_rng(0)
     e = ProjectionEdge("in->all", 0, 1, i.ravel(), j.ravel(), rng.uniform(0.1, 1.0, i.size),
                        np.ones(i.size), np.ones(i.size, np.int64))
-    return NetworkGraph((PopulationNode("in", 256, HOST), _neurons("all", 512)), (e,), 0.1)
+    return NetworkGraph((PopulationNode("in", n_src, HOST), _neurons("all", n)), (e,), 0.1)
 
 
 def chain_of_chips(k: int, n: int = 500, seed: int = 0) -> NetworkGraph:
@@ -76,7 +79,7 @@ def chain_of_chips(k: int, n: int = 500, seed: int = 0) -> NetworkGraph:
                                 + [(c, c + 1, n, 0.01) for c in range(k - 1)] + [(k, 0, 50, 0.2)]):
         i, j = np.nonzero(rng.random((n_pre, n)) < p)
         edges.append(_edge(f"{pre}->{post}", pre, post, i, j, 0.1, 1))
-    edges = tuple(ProjectionEdge(**{**e.__dict__, "origin": k}) for k, e in enumerate(edges))
+    edges = tuple(dataclasses.replace(e, origin=k) for k, e in enumerate(edges))
     return NetworkGraph(pops, edges, 0.1)
 
 
@@ -92,11 +95,11 @@ def best_of(graph: NetworkGraph, spec: ChipSpec, repeats: int = 3,
     return min(times), int(np.count_nonzero(config.synapses.weights))
 
 
-def networks():
+def networks(spec: ChipSpec):
     """The benchmark's networks, smallest first: (name, graph, chips)."""
     for n, fan_in in ((32, 8), (64, 16), (128, 24), (256, 32), (512, 40)):
         yield f"{n} neurons, fan-in ~{fan_in + fan_in // 2}", random_network(n, fan_in), 1
-    yield "full chip (256 sources x 512)", full_chip(), 1
+    yield (f"full chip ({spec.n_rows} sources x {spec.n_circuits})", full_chip(spec), 1)
     for k in (2, 5, 10):
         yield f"{k} chips, {500 * k} neurons", chain_of_chips(k), k
 
@@ -155,11 +158,11 @@ def rows(repeats: int, duration_ms: float):
     else:
         nest.set_verbosity("M_ERROR")
     spec = ChipSpec()
-    _, smallest, _ = next(networks())
+    _, smallest, _ = next(networks(spec))
     compile_network(smallest, spec)   # untimed: first-call costs left out
     nest_construction(smallest)
     figures = []
-    for name, graph, chips in networks():
+    for name, graph, chips in networks(spec):
         bss2, _ = best_of(graph, spec, repeats, chips)
         nest_s = min(nest_construction(graph) for _ in range(max(repeats, 1)))
         n_conn = sum(len(e.pre_index) for e in graph.projections)
@@ -176,7 +179,7 @@ def rows(repeats: int, duration_ms: float):
 def main():
     spec = ChipSpec()
     print(f"{'network':<34} {'synapses':>9} {'compile (s)':>12}")
-    for name, graph, chips in networks():
+    for name, graph, chips in networks(spec):
         t, syn = best_of(graph, spec, chips=chips)
         print(f"{name:<34} {syn:>9} {t:>12.3f}")
 

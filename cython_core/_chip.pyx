@@ -633,8 +633,8 @@ def run_chip(
                 sched_cursor[0] += 1
             # 1-2: membranes, fast path then slow path
             if n_lines > 0:
-                _line_currents(c.P + P_GMC * S, N, &line[0], &v[0], &sum_g[0], &sum_gv[0], n_lines,
-                               &imc[0])
+                _line_currents(c.P + P_GMC * S, N, &line[0], &v[0], &sum_g[0], &sum_gv[0],
+                               n_lines, &imc[0])
             if has_general:
                 flagged = fast_step_heun(
                     &rows, N, h, t_s, &v[0], &w[0], &se[0], &si[0], &ref_end[0],

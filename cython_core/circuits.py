@@ -180,6 +180,14 @@ def propagators(params: CircuitParameters, dt_us: float) -> dict[str, np.ndarray
 
 
 
+def sum_on_roots(x: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """``x`` (per circuit, last axis) with each shorted group's sum on its root circuit;
+    the other members keep their own values."""
+    summed = np.zeros_like(x)
+    np.add.at(summed, (..., root), x)
+    return np.where(root == np.arange(root.size), summed, x)
+
+
 def merge_shorted(params: CircuitParameters, compartments: Compartments) -> CircuitParameters:
     """The parameters of shorted groups as one membrane on each group's root circuit.
 
@@ -194,7 +202,6 @@ def merge_shorted(params: CircuitParameters, compartments: Compartments) -> Circ
     g_leak = params.c_mem / params.tau_mem
     c_sum = np.bincount(root, params.c_mem, params.n)
     g_sum = np.bincount(root, g_leak, params.n)
-    i_sum = np.bincount(root, params.i_offset, params.n)
     el_sum = np.bincount(root, g_leak * params.v_leak, params.n)
     is_root = root == np.arange(params.n)
     c_mem = np.where(is_root, c_sum, params.c_mem)
@@ -202,7 +209,7 @@ def merge_shorted(params: CircuitParameters, compartments: Compartments) -> Circ
         c_mem=c_mem,
         tau_mem=np.where(is_root, c_mem / np.where(is_root, g_sum, 1.0), params.tau_mem),
         v_leak=np.where(is_root, el_sum / np.where(is_root, g_sum, 1.0), params.v_leak),
-        i_offset=np.where(is_root, i_sum, params.i_offset),
+        i_offset=sum_on_roots(params.i_offset, root),
         v_thresh=np.where(is_root, params.v_thresh, np.inf),
         exp_on=params.exp_on & is_root,
     )
@@ -219,13 +226,8 @@ def offset_rows(params: CircuitParameters, compartments: Compartments,
     """The kernel's ``P_I0`` and ``P_C0`` rows for each row of ``i_offset`` (``[k, n]``,
     nA per circuit), as :func:`parameter_matrix` would give them: shorted groups' currents
     add up on their roots."""
-    i_offset = np.atleast_2d(np.asarray(i_offset, float))
-    root = np.asarray(compartments.short_root, np.int64)
-    n = params.n
-    if not np.array_equal(root, np.arange(n)):
-        summed = np.zeros_like(i_offset)
-        np.add.at(summed, (slice(None), root), i_offset)
-        i_offset = np.where(root == np.arange(n), summed, i_offset)
+    i_offset = sum_on_roots(np.atleast_2d(np.asarray(i_offset, float)),
+                            np.asarray(compartments.short_root, np.int64))
     merged = merge_shorted(params, compartments)
     return i_offset, exact_constant(merged, propagators(merged, dt_us), i_offset)
 

@@ -354,12 +354,17 @@ class Emulator:
             return (np.zeros(0, np.int64), np.zeros((0, n)), np.zeros((0, n)),
                     np.zeros(1, np.int64))
         steps = np.ascontiguousarray(schedule[0], np.int64)
-        currents = np.asarray(schedule[1], float).reshape(steps.size, n)
+        currents = np.asarray(schedule[1], float)
+        if currents.shape != (steps.size, n):
+            raise EmulationError(f"offset_schedule currents have shape {currents.shape}; "
+                                 f"need ({steps.size}, {n}): one row of the {n} circuits' "
+                                 "offset currents (nA) per step")
         if steps.size and (np.any(np.diff(steps) <= 0) or steps[0] < step0
                            or steps[-1] >= step1):
             raise EmulationError(f"offset_schedule steps must increase within the run's "
                                  f"steps {step0}..{step1 - 1}; got {steps.min()}.."
-                                 f"{steps.max()}")
+                                 f"{steps.max()} ({steps[:8].tolist()} first); drop repeated "
+                                 "steps, sort them, or run up to the last one")
         i0, c0 = offset_rows(self.circuits, self.compartments, currents, self.dt_us)
         if steps.size:  # the emulator's own record of the settings follows the last row
             self.circuits = self.circuits.replace(i_offset=currents[-1].copy())

@@ -10,9 +10,6 @@ by running the examples at their reduced size, before Sphinx runs::
 (``make docs`` does both.) Warnings are errors.
 """
 from importlib.metadata import version as _version
-from pathlib import Path
-
-DOCS = Path(__file__).resolve().parent
 
 project = "pynn_bss2"
 author = "the pynn_bss2 developers"
@@ -39,29 +36,6 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
-
-# Pages other work adds (docs/compare.md, docs/conformance.md) are listed in the table
-# of contents of index.md; while one of them is still missing, its entry is dropped
-# when index.md is read, so the build does not fail on it.
-OPTIONAL_PAGES = ("compare", "conformance")
-
-
-def _drop_missing_pages(app, docname, content):
-    if docname != root_doc:
-        return
-    missing = [p for p in OPTIONAL_PAGES if not (DOCS / f"{p}.md").exists()]
-    lines = content[0].splitlines(keepends=True)
-    content[0] = "".join(line for line in lines if line.strip() not in missing)
-
-
-def _reread_root(app, env, added, changed, removed):
-    return [root_doc]   # its table of contents depends on which optional pages exist
-
-
-def setup(app):
-    app.connect("source-read", _drop_missing_pages)
-    app.connect("env-get-outdated", _reread_root)
-
 
 html_theme = "furo"
 html_title = "pynn_bss2"

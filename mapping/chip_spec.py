@@ -67,6 +67,9 @@ class ChipSpec:
     """Default calibration targets of leak, reset and threshold potential, in CADC
     LSB, the defaults of the calibrated native cell types (chip.md: Calibration and
     variation)."""
+    native_gain_defaults: tuple[float, float] = (0.5, 1.0)
+    """Default synaptic gain per weight LSB of the calibrated native cell types: nA
+    (current-based), nS (conductance-based). Assumed: chip.md gives no default gain."""
     v_readable_range: tuple[float, float] = (0.15, 1.05)
     """Well-readable, linear membrane voltage range in V (chip.md: Neurons)."""
     v_domain: tuple[float, float] = (0.0, 1.2)
@@ -256,6 +259,14 @@ class ChipSpec:
         return self.n_global_rows * self.n_columns
 
     # --- time conversions (vectorised) ------------------------------------------------------
+    def bus_name(self, b: int, chips: int = 1) -> str:
+        """PADI bus ``b`` of per-bus counts (chip-major, as ``dropped_events``), in words:
+        ``"bus 1 of hemisphere 0"``, with the chip named in a system of several."""
+        per_chip = self.n_hemispheres * self.buses_per_hemisphere
+        chip = f"chip {b // per_chip}, " if chips > 1 else ""
+        return (f"{chip}bus {b % self.buses_per_hemisphere} of hemisphere "
+                f"{(b % per_chip) // self.buses_per_hemisphere}")
+
     def bio_ms_to_hw_us(self, t_ms):
         """Biological milliseconds -> hardware microseconds (scalar or array)."""
         return np.asarray(t_ms, dtype=float) * (1000.0 / self.acceleration)

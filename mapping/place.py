@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..cython_core.routing import RoutingLayout
 from ..errors import PlacementError
 from .chip_spec import ChipSpec
 from .graph import NEURON, NetworkGraph
@@ -82,25 +83,22 @@ def place_interleaved(graph: NetworkGraph, spec: ChipSpec, width=None) -> Placem
     neighbours from that output on)."""
     pinned, width = _pinned(graph, spec, width)
     taken = _taken(pinned, width, spec)
-    group = spec.n_columns // spec.n_event_outputs
     circuit = np.arange(spec.n_circuits)
-    output = (circuit % spec.n_columns) // group
-    order = [circuit[output == o] for o in range(spec.n_event_outputs)]
+    output = RoutingLayout.from_spec(spec).event_output(circuit)
+    n_out = spec.n_event_outputs
+    order = [circuit[output == o] for o in range(n_out)]
     out = pinned.copy()
-    cursors = [[0] for _ in range(spec.n_event_outputs + 1)]
-    o = 0
-    for cell in np.flatnonzero(pinned < 0):
-        for attempt in range(spec.n_event_outputs + 1):
-            which = (o + attempt) % spec.n_event_outputs if attempt < spec.n_event_outputs \
-                else spec.n_event_outputs
-            candidates = order[which] if which < spec.n_event_outputs else circuit
+    cursors = [[0] for _ in range(n_out + 1)]
+    for i, cell in enumerate(np.flatnonzero(pinned < 0)):
+        w = int(width[cell])
+        for which in (np.arange(n_out) + i) % n_out:
             try:
-                out[cell] = _first_run(taken, int(width[cell]), spec, candidates,
-                                       cursors[which])
+                out[cell] = _first_run(taken, w, spec, order[which], cursors[which])
                 break
             except PlacementError:
                 continue
-        o += 1
+        else:  # no output has room from its cursor on: any free run, or the error
+            out[cell] = _first_run(taken, w, spec, circuit, cursors[n_out])
     return _placement(out, width)
 
 

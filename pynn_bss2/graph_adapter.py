@@ -4,12 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ParameterRangeError
+from .mapping.chip_spec import ChipSpec
 from .mapping.graph import (BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode,
                             ProjectionEdge)
 from .standardmodels.receptors import line_sign
 
 
-def build_graph(populations, projections, dt_ms: float, spec=None) -> NetworkGraph:
+def build_graph(populations, projections, dt_ms: float, spec: ChipSpec) -> NetworkGraph:
     """A :class:`NetworkGraph` of the current network, in model units (native cell
     types: hardware units, their ranges checked against ``spec``).
 
@@ -21,7 +22,7 @@ def build_graph(populations, projections, dt_ms: float, spec=None) -> NetworkGra
     first_ids = np.array([int(p.first_id) for p in populations], np.int64)
     nodes = tuple(_node(p) for p in populations)
     problems = [line for p, node in zip(populations, nodes)
-                if spec is not None and hasattr(p.celltype, "check_ranges")
+                if hasattr(p.celltype, "check_ranges")
                 for line in p.celltype.check_ranges(p.label, node.params, spec)]
     if problems:
         raise ParameterRangeError("\n".join(problems))

@@ -12,14 +12,7 @@ from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
-from .host_input import (
-    RenewalTrains,
-    array_spikes,
-    gamma_intervals,
-    poisson_block_spikes,
-    refractory_poisson_intervals,
-    sequence_times,
-)
+from .host_input import RenewalTrains, array_spikes, poisson_block_spikes, sequence_times
 from .recording import Recorder
 
 
@@ -186,21 +179,20 @@ class Population(_ParameterAccess, common.Population):
 
     def _check_source(self) -> None:
         """Raise for parameters this host source cannot play (before a run emits)."""
-        if "alpha" in self._parameters or "tau_refrac" in self._parameters:
+        if hasattr(self.celltype, "intervals"):
             self._renewal_parameters()
 
     def _renewal(self) -> RenewalTrains:
         """The spike trains of a gamma or dead-time Poisson source, kept for a segment."""
         if getattr(self, "_trains", None) is None:
-            gamma = "alpha" in self._parameters
-            self._trains = RenewalTrains(
-                (simulator.state.seed, self._position, 1 if gamma else 2),
-                gamma_intervals if gamma else refractory_poisson_intervals)
+            cell = self.celltype
+            self._trains = RenewalTrains((simulator.state.seed, self._position, cell.stream),
+                                         cell.intervals)
         return self._trains
 
     def _renewal_parameters(self) -> dict:
         """This source's parameters as per-cell arrays, checked."""
-        names = (("alpha", "beta") if "alpha" in self._parameters else ("rate", "tau_refrac"))
+        names = self.celltype.renewal
         p = {k: np.broadcast_to(np.asarray(self._parameters[k], float), (self.size,))
              for k in names + ("start", "duration")}
         if "rate" in p:
@@ -219,7 +211,7 @@ class Population(_ParameterAccess, common.Population):
         p = self._parameters
         if "spike_times" in p:
             cell, times = array_spikes(p["spike_times"], t0, t1)
-        elif "alpha" in p or "tau_refrac" in p:
+        elif hasattr(self.celltype, "intervals"):
             cell, times = self._renewal().spikes(self._renewal_parameters(), t0, t1)
         else:
             cell, times = poisson_block_spikes((simulator.state.seed, self._position),

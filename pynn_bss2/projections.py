@@ -14,7 +14,7 @@ from pyNN import common, errors
 from pyNN.space import Space
 
 from . import simulator
-from .graph_adapter import _split, build_graph
+from .graph_adapter import _split
 from .mapping.discretize import host_delays, weight_ratios
 from .standardmodels.synapses import StaticSynapse
 
@@ -265,7 +265,7 @@ def _weight_ratios(proj, state) -> np.ndarray:
     """:func:`weight_ratios` of the connections of ``proj``, in its own order. The graph
     adapter makes one edge per (pre, post) population pair of a projection, in
     increasing pair order, connections in their order within each."""
-    graph = build_graph(state.populations, state.projections, state.dt, state.spec)
+    graph = state.graph  # the mapping's own, prepare() just ran
     origin = np.concatenate([np.full(len(e.pre_index), e.origin, np.int64)
                              for e in graph.projections] or [np.zeros(0, np.int64)])
     mine = weight_ratios(graph, state.spec)[origin == _position(proj, state)]

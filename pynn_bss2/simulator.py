@@ -135,7 +135,7 @@ class State(common.control.BaseState):
         t1 = self.t + n_steps * self.dt
         # everything that can refuse the run does so before anything is emitted or
         # queued: a retry after a fixed parameter must not find this window queued twice
-        segments = list(self._segments(n_steps))
+        segments = self._segments(n_steps)
         for population in self._host_populations:
             population._check_source()
         for population in self._host_populations:
@@ -150,11 +150,10 @@ class State(common.control.BaseState):
                               for name, observable in r.signals.items()
                               if r._recorded_ids(name).size}) or ["v"]
         raw = None
-        for first, steps in segments:
+        for first, steps, schedule in segments:
             part = self.emulator.run(steps, record=circuits, interval_steps=interval,
                                      record_start=(self.step == 0 and first),
-                                     observables=observables,
-                                     offset_schedule=self._offset_schedule(steps))
+                                     observables=observables, offset_schedule=schedule)
             raw = part if raw is None else _joined(raw, part)
             self.t = self.emulator.step * self.dt
         self.t = t1
@@ -167,7 +166,8 @@ class State(common.control.BaseState):
         """Compile the network onto the chip if it changed since the last mapping."""
         if self._mapped:
             return
-        graph = build_graph(self.populations, self.projections, self.dt, self.spec)
+        graph = self.graph = build_graph(self.populations, self.projections, self.dt,
+                                         self.spec)  # kept for Projection.get_realised
         config, report = compile_system(graph, self.spec, self.chips)
         self._warn_delays(report)
         self._warn_rounding(report)
@@ -240,43 +240,36 @@ class State(common.control.BaseState):
     SCHEDULE_BYTES = 32_000_000
 
     def _segments(self, n_steps: int):
-        """``(first, steps)`` pieces of a run: as long as the current sources' changes
-        in one piece fit ``SCHEDULE_BYTES`` of offset-current rows."""
+        """The run's pieces ``(first, steps, offset_schedule)``: as long as the current
+        sources' changes in one piece fit ``SCHEDULE_BYTES`` of offset-current rows.
+
+        The changes are found (and the sources' parameters checked) here, before the
+        run emits anything; each piece's schedule is built when it is reached."""
         s0 = self.step
-        changes = self._change_steps(s0, s0 + n_steps)
+        injected = [s for s in self.current_sources if s._cells]
+        changes = np.unique(np.concatenate(
+            [np.array([s0], np.int64)]  # the sources' currents are rewritten at each start
+            + [np.asarray(s.change_steps(s0, s0 + n_steps), np.int64) for s in injected]))
+        changes = changes[(changes >= s0) & (changes < s0 + n_steps)]
+        targets = [self._injection_targets(s) for s in injected]
         rows = max(1, self.SCHEDULE_BYTES // (24 * self.emulator.n_circuits))
-        cuts = [s0 + n_steps]
-        if changes.size > rows:
-            cuts = list(changes[rows::rows]) + cuts
-        start, first = s0, True
-        for cut in cuts:
-            yield first, int(cut) - start
-            start, first = int(cut), False
+        cuts = np.append(changes[rows::rows], s0 + n_steps)
 
-    def _injected(self) -> list:
-        return [s for s in self.current_sources if s._cells]
+        def pieces():
+            start = s0
+            for k, cut in enumerate(cuts):
+                mine = changes[k * rows:(k + 1) * rows]
+                schedule = self._offset_schedule(mine, injected, targets) if injected else None
+                yield k == 0, int(cut) - start, schedule
+                start = int(cut)
+        return pieces()
 
-    def _change_steps(self, s0: int, s1: int) -> np.ndarray:
-        """Steps in ``[s0, s1)`` at which an injected source's current may change (``s0``
-        always: the sources' currents are rewritten at each run's start)."""
-        steps = [np.array([s0], np.int64)]
-        for source in self._injected():
-            steps.append(np.asarray(source.change_steps(s0, s1), np.int64))
-        steps = np.unique(np.concatenate(steps))
-        return steps[(steps >= s0) & (steps < s1)]
-
-    def _offset_schedule(self, n_steps: int):
-        """The offset currents of the steps where they change in the next ``n_steps``:
-        each circuit's own plus the current of every source injected into its cell, in
-        chip nA; ``None`` without sources."""
-        injected = self._injected()
-        if not injected:
-            return None
-        steps = self._change_steps(self.step, self.step + n_steps)
+    def _offset_schedule(self, steps: np.ndarray, injected: list, targets: list):
+        """The offset currents from each of ``steps`` on: each circuit's own plus the
+        current of every source injected into its cell, in chip nA."""
         currents = np.tile(self._base_offset, (steps.size, 1))
-        for source in injected:
+        for source, (circuits, scale) in zip(injected, targets):
             amplitude = np.asarray(source.amplitude_at(steps * self.dt), float)
-            circuits, scale = self._injection_targets(source)
             per_circuit = amplitude[:, None] * scale[None, :]
             if np.unique(circuits).size == circuits.size:
                 currents[:, circuits] += per_circuit
@@ -359,7 +352,7 @@ class State(common.control.BaseState):
         self.dropped_events = (self.dropped_events + dropped if self.dropped_events.size
                                else dropped.copy())
         if dropped.sum():
-            per_bus = ", ".join(f"bus {b % 4} of hemisphere {b // 4}: {n}"
+            per_bus = ", ".join(f"{self.spec.bus_name(b, self.chips)}: {n}"
                                 for b, n in enumerate(dropped.tolist()) if n)
             warnings.warn(
                 f"{int(dropped.sum())} spike events were dropped because PADI buses ran over "

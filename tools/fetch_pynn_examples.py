@@ -19,12 +19,11 @@ environment::
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import tarfile
 from pathlib import Path, PurePosixPath
 
-from fetch_pynn_scenarios import CACHE, PYNN_VERSION, STAMP_NAME, download_sdist, install
+from fetch_pynn_scenarios import CACHE, PYNN_VERSION, STAMP_NAME, fetch_main, install
 
 TARGET_ROOT = CACHE / "pynn-examples"
 TARGET = TARGET_ROOT / "examples"
@@ -60,22 +59,8 @@ def unpack_examples(sdist: Path, version: str) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--version", default=PYNN_VERSION,
-                        help=f"PyNN version whose examples to fetch (default {PYNN_VERSION})")
-    parser.add_argument("--sdist", type=Path,
-                        help="use this local PyNN sdist (.tar.gz) instead of downloading")
-    parser.add_argument("--force", action="store_true",
-                        help="unpack again even if the examples are already there")
-    args = parser.parse_args(argv)
-
-    if is_fetched(args.version) and not args.force:
-        print(f"PyNN {args.version} examples already in {TARGET}")
-        return 0
-    sdist = args.sdist.resolve() if args.sdist else download_sdist(args.version)
-    n = unpack_examples(sdist, args.version)
-    print(f"PyNN {args.version} examples ({n} scripts from {sdist.name}) unpacked to {TARGET}")
-    return 0
+    return fetch_main(argv, __doc__.split("\n\n")[0], "examples", is_fetched,
+                      unpack_examples, TARGET)
 
 
 if __name__ == "__main__":

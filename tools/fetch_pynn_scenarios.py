@@ -109,23 +109,30 @@ def unpack_scenarios(sdist: Path, version: str) -> int:
     return len(members)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def fetch_main(argv, description: str, what: str, is_fetched, unpack, target: Path) -> int:
+    """The command line of a fetch tool: ``--version``, ``--sdist``, ``--force``; unpack
+    ``what`` of the PyNN sdist with ``unpack(sdist, version)`` unless already there."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--version", default=PYNN_VERSION,
-                        help=f"PyNN version whose scenarios to fetch (default {PYNN_VERSION})")
+                        help=f"PyNN version whose {what} to fetch (default {PYNN_VERSION})")
     parser.add_argument("--sdist", type=Path,
                         help="use this local PyNN sdist (.tar.gz) instead of downloading")
     parser.add_argument("--force", action="store_true",
-                        help="unpack again even if the scenarios are already there")
+                        help=f"unpack again even if the {what} are already there")
     args = parser.parse_args(argv)
 
     if is_fetched(args.version) and not args.force:
-        print(f"PyNN {args.version} scenario tests already in {TARGET}")
+        print(f"PyNN {args.version} {what} already in {target}")
         return 0
     sdist = args.sdist.resolve() if args.sdist else download_sdist(args.version)
-    n = unpack_scenarios(sdist, args.version)
-    print(f"PyNN {args.version} scenario tests ({n} files from {sdist.name}) unpacked to {TARGET}")
+    n = unpack(sdist, args.version)
+    print(f"PyNN {args.version} {what} ({n} files from {sdist.name}) unpacked to {target}")
     return 0
+
+
+def main(argv=None) -> int:
+    return fetch_main(argv, __doc__.split("\n\n")[0], "scenario tests", is_fetched,
+                      unpack_scenarios, TARGET)
 
 
 if __name__ == "__main__":

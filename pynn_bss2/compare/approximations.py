@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..mapping import ChipSpec
 from .runs import Run
 
 REL_TOLERANCE = 1e-9      # below this a rounding error or a delay difference is none
@@ -46,7 +47,8 @@ def run_approximations(run: Run, reference_dt_ms: float | None) -> list[str]:
     dropped = extras.get("dropped_events") or []
     n = sum(dropped)
     if n:
-        per_bus = ", ".join(f"{_bus_name(b, extras)}: {k}" for b, k in enumerate(dropped) if k)
+        spec, chips = ChipSpec(), extras.get("chips", 1)  # the runs use the default chip
+        per_bus = ", ".join(f"{spec.bus_name(b, chips)}: {k}" for b, k in enumerate(dropped) if k)
         lines.append(f"{n} spike event{'s' if n != 1 else ''} dropped because PADI buses ran "
                      f"over their event rate ({per_bus}); the chip loses them too")
     for g in report.get("background_generators", []):
@@ -62,7 +64,8 @@ def projection_lines(p: dict) -> list[str]:
     lines = []
     if p["max_rel_weight_error"] and p["max_rel_weight_error"] > REL_TOLERANCE:
         lost = f", {p['n_lost']} weights rounded to zero" if p["n_lost"] else ""
-        lines.append(f"projection '{p['label']}': weights rounded to 6-bit codes, largest "
+        lines.append(f"projection '{p['label']}': weights rounded to "
+                     f"{ChipSpec.weight_max.bit_length()}-bit codes, largest "
                      f"relative error {100 * p['max_rel_weight_error']:.2f} % of "
                      f"{p['n_connections']} connections{lost}")
     elif p["n_lost"]:
@@ -94,11 +97,3 @@ def hardware_approximations(runs: list[Run], reference_dt_ms: float | None) -> l
 def _range(values) -> str:
     lo, hi = values
     return f"{lo:g}" if math.isclose(lo, hi) else f"{lo:g}..{hi:g}"
-
-
-def _bus_name(b: int, extras: dict) -> str:
-    """PADI bus ``b`` of a session's dropped-event counts (chip-major), in words."""
-    per_h = extras.get("buses_per_hemisphere", 4)
-    per_chip = per_h * extras.get("hemispheres_per_chip", 2)
-    chip = f"chip {b // per_chip}, " if extras.get("chips", 1) > 1 else ""
-    return f"{chip}bus {b % per_h} of hemisphere {(b % per_chip) // per_h}"

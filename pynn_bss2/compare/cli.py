@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..simulator import DEFAULT_IMPERFECTIONS, IMPERFECTIONS
 from .analysis import Settings
 from .comparison import compare
 from .runs import ComparisonError
@@ -19,7 +20,7 @@ OPTIONS = (
                       "and runs/ (default: %(default)s)")),
     (("--seeds",), dict(type=int, nargs="+", metavar="SEED", help="run the chip once per "
                         "seed (chip instance and Poisson input); default: the script's seed")),
-    (("--imperfections",), dict(default="realistic", choices=("realistic", "none"),
+    (("--imperfections",), dict(default=DEFAULT_IMPERFECTIONS, choices=IMPERFECTIONS,
                                 help="the chip's setting, forced into setup() "
                                      "(default: %(default)s)")),
     (("--fano-window",), dict(type=float, default=Settings.fano_window_ms, metavar="MS",

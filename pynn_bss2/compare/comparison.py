@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..simulator import IMPERFECTIONS
+from ..simulator import DEFAULT_IMPERFECTIONS, IMPERFECTIONS
 from . import plots, report_html
 from .analysis import Settings, match_figures
 from .approximations import hardware_approximations
@@ -37,7 +37,7 @@ class Comparison:
 
 
 def compare(script, args=(), *, out="compare_report", seeds=None,
-            imperfections: str = "realistic", settings: Settings | None = None,
+            imperfections: str = DEFAULT_IMPERFECTIONS, settings: Settings | None = None,
             timeout: float | None = None, progress=True) -> Comparison:
     """Run a PyNN script unchanged on NEST and on pynn_bss2 and compare what it recorded.
 

@@ -153,9 +153,7 @@ def bss2_extras(sim) -> dict:
         "dropped_events": [int(n) for n in state.dropped_events],
         "imperfections": state.imperfections, "seed": int(state.seed),
         "timestamp_tick_ms": float(state.spec.hw_us_to_bio_ms(state.spec.timestamp_tick_us)),
-        "chips": int(state.chips),
-        "buses_per_hemisphere": int(state.spec.buses_per_hemisphere),
-        "hemispheres_per_chip": int(state.spec.n_hemispheres)}
+        "chips": int(state.chips)}
 
 
 def run_script(capture: Capture, script: str, args: list[str]) -> dict:

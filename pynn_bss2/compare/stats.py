@@ -77,18 +77,26 @@ def cv_isi(trains) -> np.ndarray:
 def binned_counts(trains, bin_ms: float) -> np.ndarray:
     """Spike counts, shape (cells, bins), in whole bins of ``bin_ms`` from the trains'
     common ``t_start``; zero columns when the span is shorter than one bin."""
+    binned = _binned(trains, bin_ms)
+    if binned is None:
+        return np.zeros((len(trains), 0), dtype=np.int64)
+    with _quiet():
+        return binned.to_array().astype(np.int64)
+
+
+def _binned(trains, bin_ms: float):
+    """elephant's ``BinnedSpikeTrain`` of ``trains`` in whole bins of ``bin_ms`` from their
+    common ``t_start``; None without a whole bin."""
     _positive("bin width", bin_ms)
     if not len(trains):
-        return np.zeros((0, 0), dtype=np.int64)
+        return None
     t_start = float(trains[0].t_start.rescale(pq.ms))
     n_bins = int(np.floor((float(trains[0].t_stop.rescale(pq.ms)) - t_start) / bin_ms + 1e-9))
     if n_bins < 1:
-        return np.zeros((len(trains), 0), dtype=np.int64)
+        return None
     with _quiet():
-        binned = BinnedSpikeTrain(list(trains), bin_size=bin_ms * pq.ms,
-                                  t_start=t_start * pq.ms,
-                                  t_stop=(t_start + n_bins * bin_ms) * pq.ms)
-        return binned.to_array().astype(np.int64)
+        return BinnedSpikeTrain(list(trains), bin_size=bin_ms * pq.ms, t_start=t_start * pq.ms,
+                                t_stop=(t_start + n_bins * bin_ms) * pq.ms)
 
 
 def fano_factors(trains, window_ms: float) -> np.ndarray:
@@ -108,15 +116,15 @@ def count_correlations(trains, bin_ms: float, max_cells: int = 500) -> np.ndarra
     """Pearson correlation coefficients of the spike counts in bins of ``bin_ms`` of
     every pair of cells whose counts vary, from the first ``max_cells`` such cells
     (the number of pairs grows with the square of the cells)."""
-    counts = binned_counts(trains, bin_ms)
-    varying = np.flatnonzero(counts.std(axis=1) > 0)[:max_cells] if counts.size else []
-    if len(varying) < 2:
+    binned = _binned(trains, bin_ms)
+    if binned is None:
         return np.zeros(0)
     with _quiet():
-        binned = BinnedSpikeTrain([trains[i] for i in varying], bin_size=bin_ms * pq.ms,
-                                  t_start=trains[0].t_start,
-                                  t_stop=trains[0].t_start + counts.shape[1] * bin_ms * pq.ms)
-        matrix = correlation_coefficient(binned)
+        counts = binned.to_array()
+        varying = np.flatnonzero(counts.std(axis=1) > 0)[:max_cells]
+        if len(varying) < 2:
+            return np.zeros(0)
+        matrix = correlation_coefficient(binned[varying])  # binned once, rows picked
     return matrix[np.triu_indices(len(varying), k=1)]
 
 

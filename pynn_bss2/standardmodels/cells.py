@@ -11,6 +11,7 @@ from pyNN.standardmodels import StandardCellType, build_translations, cells
 from pyNN.standardmodels import receptors as pynn_receptors
 
 from ..errors import ModelNotAvailableError
+from ..host_input import gamma_intervals, refractory_poisson_intervals
 from ..mapping.graph import BACKGROUND, HOST, NEURON
 from .receptors import EXCITATORY_NAMES, INHIBITORY_NAMES, check_weight_signs, line_sign
 
@@ -89,6 +90,8 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
 class SpikeSourceGamma(cells.SpikeSourceGamma):
     __doc__ = cells.SpikeSourceGamma.__doc__
     placement = HOST
+    # a renewal process played by the host: its interval law, its parameters, its stream
+    intervals, renewal, stream = staticmethod(gamma_intervals), ("alpha", "beta"), 1
 
     translations = _identity(
         "alpha",     # shape (dimensionless)
@@ -101,6 +104,8 @@ class SpikeSourceGamma(cells.SpikeSourceGamma):
 class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
     __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
     placement = HOST
+    intervals, renewal, stream = (staticmethod(refractory_poisson_intervals),
+                                  ("rate", "tau_refrac"), 2)
 
     translations = _identity(
         "rate",        # Hz
@@ -180,7 +185,7 @@ class PointNeuron(cells.PointNeuron):
         self.line = _check_composition(neuron, post_synaptic_receptors)
         super().__init__(neuron, **post_synaptic_receptors)
         names = list(type(neuron).default_parameters)
-        self.translations = build_translations(*((n, n) for n in names))
+        self.translations = _identity(*names)
         self.flags = {"adex": 1.0} if isinstance(neuron, cells.AdExp) else {}
         self.observables = {}
         for name, psr in post_synaptic_receptors.items():

@@ -40,7 +40,7 @@ _SPEC = ChipSpec()   # the defaults describe the default chip
 _V_DEFAULTS_MV = tuple(
     (_SPEC.adc_range_v[0] + c * lsb_v(_SPEC.cadc_bits, _SPEC.adc_range_v)) / V_PER_MV
     for c in _SPEC.potential_defaults_cadc)            # leak, reset, threshold
-_GAIN_DEFAULT = {"current": 0.5, "conductance": 1.0}
+_GAIN_DEFAULT = dict(zip(("current", "conductance"), _SPEC.native_gain_defaults))
 """Default synaptic gains, nA and nS per weight LSB: a full weight (63) gives a PSP of
 about 50 mV on the default membrane (leak 376 mV, 10 us, 2.2 pF)."""
 _REFRACTORY_DEFAULT = tuple(int(r) for r in refractory_registers(_SPEC.tau_ref_default_us,

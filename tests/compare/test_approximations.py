@@ -67,6 +67,6 @@ def test_dropped_events_on_a_system_of_chips_name_the_chip():
     """Counts run chip-major over 8 buses per chip: index 13 is chip 1, hemisphere 1,
     bus 1."""
     run = chip_run(1, [EXACT], dropped=[0] * 13 + [3])
-    run.extras.update(chips=2, buses_per_hemisphere=4, hemispheres_per_chip=2)
+    run.extras.update(chips=2)
     (line,) = [x for x in hardware_approximations([run], 0.1) if "dropped" in x]
     assert "(chip 1, bus 1 of hemisphere 1: 3)" in line

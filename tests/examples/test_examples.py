@@ -18,6 +18,8 @@ import pytest
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 TIMEOUT_S = 300
+sys.path.insert(0, str(EXAMPLES_DIR.parent / "docs"))
+from build_gallery import ARGS as EXTRA_ARGS  # noqa: E402  (the gallery's arguments)
 
 
 def run_example(name, out, *args):
@@ -109,7 +111,6 @@ CHECKS = {
     "synfire_chain.py": check_synfire_chain,
     "does_not_fit.py": check_does_not_fit,
 }
-EXTRA_ARGS = {"adex_firing_patterns.py": ["--with-nest"]}
 FILES = {"compare_with_nest.py": ["report.html", "figures.json"]}
 """What an example writes besides its pictures."""
 EXAMPLES = sorted(p.name for p in EXAMPLES_DIR.glob("*.py"))

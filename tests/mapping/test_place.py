@@ -113,3 +113,14 @@ def test_interleaved_placement_deals_a_population_over_the_event_outputs():
     assert np.all(np.bincount(output) == 8) and np.unique(circuit).size == 64
     full = place_interleaved(graph([neurons("a", 512)]), SPEC).circuit
     assert sorted(full.tolist()) == list(range(512))
+
+
+def test_a_wide_cell_with_no_run_of_free_neighbours_is_an_error_for_every_placer():
+    """Every even circuit pinned: no two neighbouring circuits are free for a cell that
+    spans two. Each placer raises; none leaves the cell on circuit -1."""
+    n = SPEC.n_circuits
+    g = graph([_pinned("even", n // 2, np.arange(0, n, 2)), neurons("wide", 1)])
+    width = np.r_[np.ones(n // 2, np.int64), 2]
+    for placer in PLACERS:
+        with pytest.raises(PlacementError):
+            placer(g, SPEC, width)

@@ -138,24 +138,36 @@ def test_conductance_and_adex_cells_match_nest(cell_type, params):
         assert np.median(np.abs(chip["w"] - ref["w"])) < 0.01 * np.max(np.abs(ref["w"]))
 
 
-def injected(sim):
-    """Two neurons, one under a DCSource, one under a StepCurrentSource (recorded),
-    run in two parts."""
-    sim.setup(timestep=0.1, min_delay=0.1, imperfections="none")
+def two_injected_cells(sim, sources):
+    """Two IF_curr_exp neurons on the ideal chip or NEST; ``sources(cells)`` injects into
+    them and returns the sources to record; run in two parts. Returns the membranes,
+    the spike trains and each recorded source's (times, currents)."""
+    sim.setup(timestep=0.1, min_delay=0.1, **({"imperfections": "none"} if sim is pynn_bss2
+                                              else {}))
     cells = sim.Population(2, sim.IF_curr_exp(tau_m=20.0, cm=1.0), initial_values={"v": -65.0})
-    sim.DCSource(amplitude=0.5, start=20.0, stop=80.0).inject_into(cells[0:1])
-    step = sim.StepCurrentSource(times=[10.0, 50.0, 120.0], amplitudes=[0.4, 1.2, 0.0])
-    step.inject_into(cells[1:2])
-    step.record()
+    recorded = sources(cells)
+    for source in recorded:
+        source.record()
     cells.record(["v", "spikes"])
     sim.run(100.0)
     sim.run(60.0)
     segment = cells.get_data().segments[0]
-    current = step.get_data()
+    currents = [source.get_data() for source in recorded]
     sim.end()
     return (np.asarray(segment.filter(name="v")[0].magnitude),
             [np.asarray(s.magnitude) for s in segment.spiketrains],
-            np.asarray(current.magnitude).ravel())
+            [(np.asarray(i.times), np.asarray(i.magnitude).ravel()) for i in currents])
+
+
+def injected(sim):
+    """One neuron under a DCSource, one under a StepCurrentSource (recorded)."""
+    def sources(cells):
+        sim.DCSource(amplitude=0.5, start=20.0, stop=80.0).inject_into(cells[0:1])
+        step = sim.StepCurrentSource(times=[10.0, 50.0, 120.0], amplitudes=[0.4, 1.2, 0.0])
+        step.inject_into(cells[1:2])
+        return [step]
+    v, spikes, ((_, current),) = two_injected_cells(sim, sources)
+    return v, spikes, current
 
 
 @pytest.mark.nest
@@ -171,30 +183,20 @@ def test_dc_and_step_current_sources_match_nest():
 
 def sine_and_noise(sim, noise_times=None, noise_amplitudes=None):
     """An ACSource into one neuron, and into the other a NoisyCurrentSource (or, for NEST,
-    the chip's realised noise replayed as a StepCurrentSource); run in two parts."""
-    sim.setup(timestep=0.1, min_delay=0.1, **({"imperfections": "none"} if sim is pynn_bss2
-                                              else {}))
-    cells = sim.Population(2, sim.IF_curr_exp(tau_m=20.0, cm=1.0), initial_values={"v": -65.0})
-    sine = sim.ACSource(amplitude=1.0, offset=0.5, frequency=20.0, phase=30.0, start=20.0,
-                        stop=130.0)
-    sine.inject_into(cells[0:1])
-    sine.record()
-    if noise_times is None:
-        noise = sim.NoisyCurrentSource(mean=0.8, stdev=0.5, dt=1.0, start=10.0, stop=140.0)
-    else:
-        noise = sim.StepCurrentSource(times=noise_times, amplitudes=noise_amplitudes)
-    noise.inject_into(cells[1:2])
-    noise.record()
-    cells.record(["v", "spikes"])
-    sim.run(100.0)
-    sim.run(60.0)
-    segment = cells.get_data().segments[0]
-    i_sine, i_noise = sine.get_data(), noise.get_data()
-    sim.end()
-    return (np.asarray(segment.filter(name="v")[0].magnitude),
-            [np.asarray(s.magnitude) for s in segment.spiketrains],
-            np.asarray(i_sine.magnitude).ravel(), np.asarray(i_noise.magnitude).ravel(),
-            np.asarray(i_noise.times))
+    the chip's realised noise replayed as a StepCurrentSource)."""
+    def sources(cells):
+        sine = sim.ACSource(amplitude=1.0, offset=0.5, frequency=20.0, phase=30.0,
+                            start=20.0, stop=130.0)
+        sine.inject_into(cells[0:1])
+        if noise_times is None:
+            noise = sim.NoisyCurrentSource(mean=0.8, stdev=0.5, dt=1.0, start=10.0,
+                                           stop=140.0)
+        else:
+            noise = sim.StepCurrentSource(times=noise_times, amplitudes=noise_amplitudes)
+        noise.inject_into(cells[1:2])
+        return [sine, noise]
+    v, spikes, ((_, i_sine), (t, i_noise)) = two_injected_cells(sim, sources)
+    return v, spikes, i_sine, i_noise, t
 
 
 @pytest.mark.nest

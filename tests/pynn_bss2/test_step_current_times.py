@@ -43,7 +43,6 @@ def test_source_reads_back_its_times_as_numbers():
 def test_bad_times_are_refused_with_the_offending_value(times, message):
     with pytest.raises(InvalidParameterValueError, match=message):
         sim.StepCurrentSource(times=times, amplitudes=[0.5, -0.5, 0.5])
-    assert issubclass(InvalidParameterValueError, ValueError)
 
 
 def test_rounded_steps_switch_the_current_on_the_grid():
