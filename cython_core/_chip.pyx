@@ -20,7 +20,8 @@ The model is in docs/emulator.md; this is its integration scheme:
    sorted by step, on-chip events from the latency ring (at the first step boundary at
    or after spike time + latency, plus a link's latency between chips), each counted
    against its PADI bus and dropped when
-   the bus's backlog is full;
+   the bus's backlog is full; a synapse driver with short-term plasticity updates its
+   state once per bus event it receives and scales the event's amplitudes on its rows;
 5. recorded observables are sampled at multiples of the interval.
 
 Everything runs without the GIL and allocates nothing; sizes come from the array
@@ -424,14 +425,63 @@ cdef struct Syn:
     int64_t n_addr
     double noise             # relative std of each amplitude
     uint32_t rng
+    # short-term plasticity of the synapse drivers, [driver] each; U NULL: off everywhere
+    const double* U          # utilisation increment, 0: off on that driver
+    const double* inv_tau_rec  # 1/us
+    const double* inv_tau_fac  # 1/us, 0: no facilitation (u = U at every event)
+    double* R                # available resources after the driver's last event
+    double* u                # utilisation after the driver's last event
+    double* t_last           # us, the driver's last event (-inf: none yet)
+    double* eff              # efficacy of the driver's last event
+    int64_t* last_event      # id of the driver's last event (-1: none yet)
+    int64_t rows_per_driver  # driver d drives global rows d * rows_per_driver ..
+    int64_t event            # id of the bus event being delivered
 
 
-cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double* to_e,
+cdef inline double _stp_efficacy(Syn* s, int64_t d, double t) noexcept nogil:
+    """Efficacy of the event being delivered on driver ``d`` at ``t`` us (Tsodyks-Markram,
+    tau_psc -> 0): the driver's state is updated once per bus event, later entries of the
+    same event reuse it. Events processed out of time order count as simultaneous."""
+    cdef double delta, u
+    if s.last_event[d] != s.event:
+        delta = t - s.t_last[d]
+        if delta < 0.0:
+            delta = 0.0
+        u = s.u[d] * exp(-delta * s.inv_tau_fac[d]) if s.inv_tau_fac[d] > 0.0 else 0.0
+        u = u + s.U[d] * (1.0 - u)
+        s.R[d] = 1.0 - (1.0 - s.R[d]) * exp(-delta * s.inv_tau_rec[d])
+        s.eff[d] = u * s.R[d]
+        s.R[d] = s.R[d] - s.eff[d]
+        s.u[d] = u
+        if t > s.t_last[d]:
+            s.t_last[d] = t
+        s.last_event[d] = s.event
+    return s.eff[d]
+
+
+cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double t, double* to_e,
                           double* to_i) noexcept nogil:
-    """Add one event on global row ``g`` with ``address`` to the lines it reaches."""
-    cdef int64_t k, key = g * s.n_addr + address
+    """Add one event on global row ``g`` with ``address``, arriving at ``t`` us, to the
+    lines it reaches (scaled by its driver's short-term plasticity where that is on)."""
+    cdef int64_t k, key = g * s.n_addr + address, d
     cdef int8_t sign = s.row_sign[g]
     cdef double* to = to_e if sign > 0 else to_i
+    cdef double eff
+    if s.U != NULL:
+        d = g // s.rows_per_driver
+        if s.U[d] > 0.0:
+            # the driver sees the event whatever its address and its rows' signs
+            eff = _stp_efficacy(s, d, t)
+            if sign == 0 or address >= s.n_addr:
+                return
+            if s.noise > 0.0:
+                for k in range(s.ptr[key], s.ptr[key + 1]):
+                    s.rng = _xorshift(s.rng)
+                    to[s.tgt[k]] += s.amp[k] * eff * (1.0 + s.noise * _normal(s.rng))
+            else:
+                for k in range(s.ptr[key], s.ptr[key + 1]):
+                    to[s.tgt[k]] += s.amp[k] * eff
+            return
     if sign == 0 or address >= s.n_addr:
         return
     if s.noise > 0.0:
@@ -527,6 +577,17 @@ def run_chip(
     int64_t n_addr,                    # addresses per row
     double syn_noise,                  # relative std of each synaptic amplitude
     uint32_t[::1] syn_rng,             # [1] generator state of the synaptic noise
+    # short-term plasticity of the synapse drivers (empty arrays: off everywhere)
+    const double[::1] stp_U,           # [n_drivers] utilisation increment, 0: off
+    const double[::1] stp_inv_tau_rec,  # [n_drivers] 1/us, recovery of the resources
+    const double[::1] stp_inv_tau_fac,  # [n_drivers] 1/us, 0: no facilitation
+    int64_t rows_per_driver,           # driver d drives global rows d * rows_per_driver ..
+    double[::1] stp_R,                 # [n_drivers] resources after the last event
+    double[::1] stp_u,                 # [n_drivers] utilisation after the last event
+    double[::1] stp_t_last,            # [n_drivers] us, last event (-inf: none)
+    double[::1] stp_eff,               # [n_drivers] efficacy of the last event
+    int64_t[::1] stp_last_event,       # [n_drivers] id of the last event (-1: none)
+    int64_t[::1] event_counter,        # [1] bus events so far: the next event's id
     # on-chip routing: circuit -> events (CSR)
     const int64_t[::1] route_ptr,
     const int32_t[::1] route_row,
@@ -595,7 +656,8 @@ def run_chip(
     cdef double* to_e
     cdef double* to_i
     cdef double* src
-    cdef bint last = True
+    cdef bint last = True, new_event
+    cdef int64_t n_events = event_counter[0]
     cdef int status = OK
     cdef Ctx c
     cdef Syn syn
@@ -614,6 +676,22 @@ def run_chip(
     syn.row_sign = &row_sign[0] if row_sign.shape[0] else NULL
     syn.n_addr = n_addr
     syn.noise = syn_noise; syn.rng = syn_rng[0]
+    syn.U = NULL
+    syn.event = -2  # before the first event: the id of none (drivers start at -1)
+    cdef Py_ssize_t n_drivers = stp_U.shape[0]
+    if n_drivers > 0:
+        if (stp_inv_tau_rec.shape[0] != n_drivers or stp_inv_tau_fac.shape[0] != n_drivers
+                or stp_R.shape[0] != n_drivers or stp_u.shape[0] != n_drivers
+                or stp_t_last.shape[0] != n_drivers or stp_eff.shape[0] != n_drivers
+                or stp_last_event.shape[0] != n_drivers):
+            raise ValueError("run_chip: the short-term plasticity arrays differ in length")
+        if rows_per_driver < 1 or n_drivers * rows_per_driver != row_sign.shape[0]:
+            raise ValueError("run_chip: short-term plasticity drivers do not cover the rows")
+        syn.U = &stp_U[0]; syn.inv_tau_rec = &stp_inv_tau_rec[0]
+        syn.inv_tau_fac = &stp_inv_tau_fac[0]
+        syn.R = &stp_R[0]; syn.u = &stp_u[0]; syn.t_last = &stp_t_last[0]
+        syn.eff = &stp_eff[0]; syn.last_event = &stp_last_event[0]
+        syn.rows_per_driver = rows_per_driver
 
     with nogil:
         for done in range(n_steps):
@@ -664,9 +742,13 @@ def run_chip(
                 bucket[b] = bucket[b] - drain if bucket[b] > drain else 0.0
             while cursor[0] < n_host and host_step[cursor[0]] <= arrive:
                 k = cursor[0]
-                if _bus_accepts(host_bus[k], host_new[k] != 0, &bucket[0], bus_capacity,
+                new_event = host_new[k] != 0
+                if new_event:  # ids count every bus event, dropped or not
+                    syn.event = n_events
+                    n_events += 1
+                if _bus_accepts(host_bus[k], new_event, &bucket[0], bus_capacity,
                                 &dropped[0], &last):
-                    _deliver(&syn, host_row[k], host_addr[k], &se[0], &si[0])
+                    _deliver(&syn, host_row[k], host_addr[k], arrive * h, &se[0], &si[0])
                 cursor[0] += 1
             for j in range(first_new, c.n_spikes):
                 n = c.spike_circuit[j]
@@ -678,12 +760,16 @@ def run_chip(
                         to_e, to_i = &se[0], &si[0]
                     else:
                         to_e, to_i = &ring[when % n_slots, 0, 0], &ring[when % n_slots, 1, 0]
-                    if _bus_accepts(route_bus[k],
-                                    k == route_ptr[n] or route_bus[k] != route_bus[k - 1],
-                                    &bucket[0], bus_capacity, &dropped[0], &last):
+                    new_event = k == route_ptr[n] or route_bus[k] != route_bus[k - 1]
+                    if new_event:
+                        syn.event = n_events
+                        n_events += 1
+                    if _bus_accepts(route_bus[k], new_event, &bucket[0], bus_capacity,
+                                    &dropped[0], &last):
                         if when > arrive:
                             slot_used[when % n_slots] = 1
-                        _deliver(&syn, route_row[k], route_addr[k], to_e, to_i)
+                        _deliver(&syn, route_row[k], route_addr[k],
+                                 (when if when > arrive else arrive) * h, to_e, to_i)
             # 5: samples
             if n_rec > 0 and arrive % rec_interval == 0:
                 k = arrive // rec_interval - rec_row0
@@ -699,4 +785,5 @@ def run_chip(
         else:
             done = n_steps
     syn_rng[0] = syn.rng
+    event_counter[0] = n_events
     return status, done, c.n_spikes

@@ -95,6 +95,86 @@ class BusLimits:
 
 
 @dataclass(frozen=True)
+class DriverSTP:
+    """Short-term plasticity settings of the synapse drivers (one entry per global driver,
+    driver d drives global rows d * rows_per_driver .. + rows_per_driver - 1, hemisphere-major
+    like the rows). U in (0, 1], 0 where STP is off; tau_rec_us > 0 where on; tau_fac_us:
+    0 = no facilitation (u = U at every event).
+
+    The model (Tsodyks-Markram with tau_psc -> 0, as NEST's ``tsodyks_synapse``) is in
+    docs/emulator.md: every bus event a driver with STP receives updates its resources
+    ``R`` and utilisation ``u`` once and scales the event's amplitudes on all its rows
+    by ``u * R``.
+    """
+
+    U: np.ndarray            # float64 [n_drivers]
+    tau_rec_us: np.ndarray   # float64 [n_drivers]
+    tau_fac_us: np.ndarray   # float64 [n_drivers]
+    rows_per_driver: int = 2
+
+    def __post_init__(self):
+        arrays = {}
+        for name in ("U", "tau_rec_us", "tau_fac_us"):
+            try:
+                value = np.array(getattr(self, name), dtype=np.float64)
+            except (TypeError, ValueError) as err:
+                raise EmulationError(f"DriverSTP.{name} must be numbers, one per synapse "
+                                     f"driver: {err}") from None
+            if value.ndim != 1:
+                raise EmulationError(f"DriverSTP.{name} has shape {value.shape}; it needs one "
+                                     "value per synapse driver (1-D)")
+            value.flags.writeable = False
+            arrays[name] = value
+            object.__setattr__(self, name, value)
+        shapes = {name: a.shape for name, a in arrays.items()}
+        if len(set(shapes.values())) != 1:
+            raise EmulationError(f"DriverSTP arrays differ in shape: {shapes}; give U, "
+                                 "tau_rec_us and tau_fac_us one value per synapse driver each")
+        rpd = self.rows_per_driver
+        if isinstance(rpd, (bool, np.bool_)) or not isinstance(rpd, (int, np.integer)) \
+                or rpd < 1:
+            raise EmulationError(f"DriverSTP.rows_per_driver = {rpd!r}; it must be a "
+                                 "positive integer (2 on BrainScaleS-2)")
+        object.__setattr__(self, "rows_per_driver", int(rpd))
+        U, rec, fac = arrays["U"], arrays["tau_rec_us"], arrays["tau_fac_us"]
+        checks = (
+            (~((U >= 0.0) & (U <= 1.0)), U, "U", "is outside [0, 1] (0: STP off)"),
+            ((U > 0.0) & ~((rec > 0.0) & np.isfinite(rec)), rec, "tau_rec_us",
+             "must be a finite time > 0 us where STP is on (U > 0)"),
+            (~((fac >= 0.0) & np.isfinite(fac)), fac, "tau_fac_us",
+             "must be a finite time >= 0 us (0: no facilitation)"),
+        )
+        for bad, value, name, rule in checks:
+            if bad.any():
+                d = int(np.flatnonzero(bad)[0])
+                more = f" ({int(bad.sum()) - 1} more drivers too)" if bad.sum() > 1 else ""
+                raise EmulationError(f"DriverSTP.{name}[{d}] = {float(value[d])!r} (synapse "
+                                     f"driver {d}) {rule}{more}")
+
+    @property
+    def n_drivers(self) -> int:
+        """Synapse drivers described (the length of the arrays)."""
+        return int(self.U.size)
+
+    @classmethod
+    def off(cls, n_drivers: int, rows_per_driver: int = 2) -> "DriverSTP":
+        """No short-term plasticity on any of ``n_drivers`` drivers."""
+        n = int(n_drivers)
+        return cls(np.zeros(n), np.ones(n), np.zeros(n), rows_per_driver)
+
+    def kernel_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(U, 1 / tau_rec, 1 / tau_fac)`` as the kernel reads them (1/us; 0 where the
+        time constant is 0 or the driver is off)."""
+        on = self.U > 0.0
+        inv_rec = np.zeros(self.n_drivers)
+        inv_rec[on] = 1.0 / self.tau_rec_us[on]
+        inv_fac = np.zeros(self.n_drivers)
+        fac = on & (self.tau_fac_us > 0.0)
+        inv_fac[fac] = 1.0 / self.tau_fac_us[fac]
+        return np.ascontiguousarray(self.U), inv_rec, inv_fac
+
+
+@dataclass(frozen=True)
 class RawOutput:
     """What one emulator run produced, in hardware units.
 
@@ -169,18 +249,30 @@ class Emulator:
         Trial-to-trial noise (default: none, the ideal deterministic chip).
     bus_limits : BusLimits, optional
         Event rate limits of the buses named in ``routes.bus`` (default: unlimited).
+    stp : DriverSTP, optional
+        Short-term plasticity of the synapse drivers (default: none anywhere). Its
+        drivers times ``rows_per_driver`` must be the global synapse rows.
     """
 
     def __init__(self, circuits: CircuitParameters, synapses: SynapseArrays,
                  routes: EventRoutes, dt_us: float, tick_us: float, latency_us: float,
                  compartments: Compartments | None = None, noise: Noise | None = None,
-                 bus_limits: BusLimits | None = None):
+                 bus_limits: BusLimits | None = None, stp: DriverSTP | None = None):
         n = circuits.n
         self.compartments = compartments or Compartments.none(n)
         problems = check(circuits, self.compartments)
         if not latency_us > 0:
             problems.append(f"latency_us = {latency_us}: on-chip events need a positive "
                             "latency")
+        if stp is not None and not isinstance(stp, DriverSTP):
+            raise EmulationError(f"stp must be a DriverSTP or None, not {type(stp).__name__}")
+        n_rows = int(np.asarray(synapses.row_sign).size)
+        if stp is not None and stp.n_drivers * stp.rows_per_driver != n_rows:
+            problems.append(
+                f"DriverSTP describes {stp.n_drivers} drivers of {stp.rows_per_driver} rows "
+                f"= {stp.n_drivers * stp.rows_per_driver} rows, but the synapse arrays have "
+                f"{n_rows} global rows; give one entry per driver "
+                f"({n_rows / stp.rows_per_driver:g} drivers)")
         if problems:
             raise EmulationError("the emulator cannot run these settings: "
                                  + "; ".join(problems) + ". These are hardware units; "
@@ -190,6 +282,11 @@ class Emulator:
         self.dt_us, self.tick_us, self.latency_us = float(dt_us), float(tick_us), float(latency_us)
         self.noise = noise or Noise()
         self.bus_limits = bus_limits
+        self.stp = stp
+        # the kernel's STP settings: empty arrays switch it off everywhere
+        self._stp_par = (stp.kernel_arrays() if stp is not None
+                         else (np.zeros(0), np.zeros(0), np.zeros(0)))
+        self._rows_per_driver = stp.rows_per_driver if stp is not None else 1
         self.n_circuits = n
         self.merged = merge_shorted(circuits, self.compartments)
         self._params = parameter_matrix(self.merged, self.compartments,
@@ -237,6 +334,20 @@ class Emulator:
         self._bucket = np.zeros(n_buses)
         self._host = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint8),
                       np.zeros(0, np.int8), np.zeros(0, np.uint8))
+        # short-term plasticity of the drivers, after their last event: resources R,
+        # utilisation u, time (us), efficacy, event id; and the bus events so far
+        n_drivers = self._stp_par[0].size
+        self._stp = (np.ones(n_drivers), np.zeros(n_drivers), np.full(n_drivers, -np.inf),
+                     np.zeros(n_drivers), np.full(n_drivers, -1, np.int64))
+        self._event_counter = np.zeros(1, np.int64)
+
+    @property
+    def stp_state(self) -> dict:
+        """The synapse drivers' short-term plasticity state after each one's last event
+        (copies): ``"R"`` available resources, ``"u"`` utilisation, ``"t_last_us"`` the
+        event's hardware time (-inf: none yet). Empty arrays without ``stp``."""
+        R, u, t_last = self._stp[:3]
+        return {"R": R.copy(), "u": u.copy(), "t_last_us": t_last.copy()}
 
     def set_offset_current(self, i_offset) -> None:
         """Change every circuit's offset current (nA) from the current step on, as the
@@ -394,6 +505,7 @@ class Emulator:
             status, done, n_spikes = _chip.run_chip(
                 self._params, self.dt_us, self.latency_us, *self._modes,
                 *self._syn, float(self.noise.synaptic), self._syn_rng,
+                *self._stp_par, self._rows_per_driver, *self._stp, self._event_counter,
                 r.ptr, r.row, r.address, r.bus, np.ascontiguousarray(r.delay, float),
                 self._ring, self._slot_used, *host, cursor, *schedule,
                 self._bucket, drain, bus_capacity, dropped, self._line, self._n_lines,

@@ -87,6 +87,17 @@ class ChipSpec:
     rows_per_driver: int = 2
     """Synapse rows fed by one driver: an event selecting a driver reaches the
     synapses of both its rows (chip.md: Synapses)."""
+    stp_code_max: int = 15
+    """Largest 4-bit short-term-plasticity setting of a synapse driver: utilisation,
+    recovery and facilitation each (chip.md: Synapses)."""
+    stp_u_scale_range: tuple[float, float] = (0.0625, 1.0)
+    """Utilisation at the largest code, set per chip by a CapMem bias; a driver's code
+    ``k`` gives ``scale * (k + 1) / 16`` (assumed: chip.md gives 4-bit parameters, not
+    their meaning)."""
+    stp_tau_scale_range_us: tuple[float, float] = (2.0, 5000.0)
+    """Recovery (and facilitation) time constant at code 0, set per chip by a CapMem
+    bias current; code ``k`` runs ``k + 1`` times faster: ``scale / (k + 1)``
+    (assumed, as above)."""
 
     tau_reset_min_us: float = 0.5
     """Fastest reset: time constant of the finite reset conductance (chip.md: Neurons)."""

@@ -24,7 +24,8 @@ from .validate import validate
 
 
 def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
-                    router=route, voltage_map=None) -> tuple[ChipConfig, MappingReport]:
+                    router=route, voltage_map=None,
+                    stp_scales=None) -> tuple[ChipConfig, MappingReport]:
     """Map ``graph`` onto one chip described by ``spec``.
 
     The placers are tried in order until the router succeeds; when none does, the
@@ -35,7 +36,7 @@ def compile_network(graph: NetworkGraph, spec: ChipSpec, placers=PLACERS,
     pynn_bss2.errors.MappingError
         (a subclass for each stage) when the network does not fit the chip.
     """
-    disc = discretize(graph, spec, voltage_map)
+    disc = discretize(graph, spec, voltage_map, stp_scales)
     width = circuits_per_neuron(graph, disc, spec)
     first_error = None
     for placer in placers:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays
+from ..cython_core import CircuitParameters, DriverSTP, EventRoutes, SynapseArrays
 from .chip_spec import ChipSpec
 from .discretize import Discretised, ProjectionStats, VoltageMap
 from .native import SEARCHED
@@ -34,6 +34,8 @@ class ChipConfig:
     codes: dict = dataclasses.field(default_factory=dict)
     """CapMem codes that cells of the raw native type fix: per calibrated parameter one
     int64 per circuit, ``native.SEARCHED`` where the calibration chooses (empty: none)."""
+    stp: DriverSTP | None = None
+    """Short-term plasticity of the synapse drivers (None: no plastic synapse)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class MappingReport:
             lines.append(f"    {p.label}: {p.n_connections} connections, largest weight "
                          f"rounding error {100 * p.max_rel_weight_error:.2f} %"
                          + (f", {p.n_lost} weights rounded to zero" if p.n_lost else "")
-                         + f"; {delay}")
+                         + f"; {delay}" + _stp_text(p))
         return "\n".join(lines)
 
 
@@ -132,6 +134,14 @@ def _no_nan(value):
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def _stp_text(p: ProjectionStats) -> str:
+    if not p.max_rel_stp_error:
+        return ""
+    parts = ", ".join(f"{name} {100 * err:.2f} %"
+                      for name, err in zip(("U", "tau_rec", "tau_facil"), p.max_rel_stp_error))
+    return f"; short-term plasticity on the synapse drivers, largest rounding error {parts}"
 
 
 def _delay_text(p: ProjectionStats, latency_ms: tuple[float, float]) -> str:
@@ -182,7 +192,21 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
         fields[name][member] = np.asarray(values)[cell] * scale
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
-                      disc.voltage_map, codes=codes)
+                      disc.voltage_map, codes=codes, stp=driver_stp(disc, routing, spec))
+
+
+def driver_stp(disc: Discretised, routing: Routing, spec: ChipSpec) -> DriverSTP | None:
+    """The drivers' short-term plasticity in hardware units, from the settings the
+    router gave them."""
+    if routing.stp_setting is None:
+        return None
+    setting = routing.stp_setting
+    on = setting >= 0
+    values = [np.zeros(setting.size) for _ in range(3)]
+    for out, per_setting in zip(values, disc.stp.hardware()):
+        out[on] = per_setting[setting[on]]
+    values[1][~on] = 1.0   # no state: any positive time constant
+    return DriverSTP(*values, rows_per_driver=spec.rows_per_driver)
 
 
 def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
@@ -205,10 +229,15 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "PADI buses": (int(np.unique(bus_of_row[used_rows]).size), lay.n_buses),
         "spike-source drivers": (int(source_drivers),
                                  spec.n_global_drivers * (N_CLASSES - 1) // N_CLASSES),
+
         "event outputs": (int(outputs.size), spec.n_event_outputs),
         "background generators": (len(routing.background), spec.n_background_generators),
         "chips": (1, 1),
     }
+    if routing.stp_setting is not None:   # drivers of their own, from the spike sources' share
+        resources["plastic-stream drivers"] = (
+            int(np.sum(routing.stp_setting >= 0)),
+            spec.n_global_drivers * (N_CLASSES - 1) // N_CLASSES)
     latency_ms = float(spec.hw_us_to_bio_ms(config.latency_us))
     neurons = graph.indices_of(NEURON)
     picture = (spec, config.placement.circuit, [graph.populations[i].label for i in neurons],

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ParameterRangeError
 from . import native as native_mod
+from . import stp as stp_mod
 from .chip_spec import ChipSpec
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, is_native
 
@@ -60,17 +61,19 @@ class VoltageMap:
 class VirtualSources:
     """Distinct event sources the routing must serve.
 
-    One per (source cell, receptor sign, and for host sources the delay): events of
-    one virtual source reach their targets at one time on rows of one sign.
-    ``kind`` is 0 for on-chip neurons, 1 for host sources, 2 for background-generator
-    sources; ``cell`` the global index among cells of that kind; ``delay_tick`` the
-    host delay in 8 ns ticks (0 otherwise).
+    One per (source cell, receptor sign, for host sources the delay, and the
+    short-term plasticity setting): events of one virtual source reach their targets
+    at one time on rows of one sign. ``kind`` is 0 for on-chip neurons, 1 for host
+    sources, 2 for background-generator sources; ``cell`` the global index among
+    cells of that kind; ``delay_tick`` the host delay in 8 ns ticks (0 otherwise);
+    ``stp`` the index of its driver setting in ``Discretised.stp`` (-1: static).
     """
 
     kind: np.ndarray
     cell: np.ndarray
     delay_tick: np.ndarray
     sign: np.ndarray
+    stp: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class ProjectionStats:
     on_chip: bool
     delay_requested_ms: tuple[float, float]  # (min, max); (nan, nan) if empty
     delay_realised_ms: tuple[float, float]
+    max_rel_stp_error: tuple = ()  # (U, tau_rec, tau_facil); () for static synapses
 
 
 @dataclass(frozen=True)
@@ -105,14 +109,16 @@ class Discretised:
     synapses: Synapses
     projections: tuple[ProjectionStats, ...]
     codes: dict = None      # native.NativeSettings.codes: CapMem codes raw cells fix
+    stp: stp_mod.STPSettings | None = None   # the drivers' short-term plasticity settings
 
 
 def discretize(graph: NetworkGraph, spec: ChipSpec,
-               voltage_map: VoltageMap | None = None) -> Discretised:
+               voltage_map: VoltageMap | None = None,
+               stp_scales: stp_mod.STPSettings | None = None) -> Discretised:
     """Turn a network graph into hardware parameters and 6-bit synapses.
 
-    ``voltage_map``: use this map instead of choosing one (the chips of one system
-    share theirs).
+    ``voltage_map``, ``stp_scales``: use this map and these short-term plasticity
+    scales instead of choosing them (the chips of one system share theirs).
 
     Raises
     ------
@@ -125,7 +131,7 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     native_mod.check_weights(graph, spec)
     vmap = voltage_map or choose_voltage_map(graph, spec)
     latency_ms = float(spec.hw_us_to_bio_ms(spec.pathway_latency_us))
-    conn, sources, synapses, weight, gains, codes = _synapse_codes(graph, spec)
+    conn, sources, synapses, weight, gains, codes = _synapse_codes(graph, spec, stp_scales)
     native = native_mod.circuit_settings(graph, spec)
     synapses = Synapses(synapses.source, synapses.target, codes)
     neurons = _neuron_settings(graph, spec, vmap, gains, native)
@@ -134,10 +140,10 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     keep = codes > 0
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
-                       stats, native.codes)
+                       stats, native.codes, conn["stp_settings"])
 
 
-def _synapse_codes(graph: NetworkGraph, spec: ChipSpec):
+def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
     """The connections, their merged synapses and those synapses' codes and gains: the
     one sequence both :func:`discretize` and :func:`weight_ratios` run.
 
@@ -147,6 +153,10 @@ def _synapse_codes(graph: NetworkGraph, spec: ChipSpec):
         ``(conn, sources, synapses, weight, gains, codes)``.
     """
     conn = _connections(graph, spec)
+    labels = {p.origin: p.label for p in graph.projections}
+    conn["stp_setting"], conn["stp_settings"] = stp_mod.discretise(
+        conn["stp"], spec, lambda pick: labels.get(int(conn["projection"][pick][0]), ""),
+        stp_scales)
     sources, synapses, weight = _merge(conn)
     gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
     gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
@@ -210,10 +220,14 @@ def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
             sign=np.broadcast_to(np.asarray(proj.sign, np.int64), (n,)),
             target=graph.offsets(NEURON)[proj.post] + np.asarray(proj.post_index, np.int64),
             weight=np.abs(np.asarray(proj.weight, float)),
-            projection=np.full(n, proj.origin, np.int64)))
-    keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection")
+            projection=np.full(n, proj.origin, np.int64),
+            stp=(np.full((n, 3), np.nan) if proj.stp is None
+                 else np.asarray(proj.stp, float).reshape(n, 3))))
+    keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection", "stp")
     if not parts:
-        return {key: np.zeros(0, float if key == "weight" else np.int64) for key in keys}
+        out = {key: np.zeros(0, float if key == "weight" else np.int64) for key in keys}
+        out["stp"] = np.zeros((0, 3))
+        return out
     return {key: np.concatenate([p[key] for p in parts]) for key in keys}
 
 
@@ -224,7 +238,7 @@ def _merge(conn: dict):
     (zeros); ``weight`` is each merged synapse's requested weight in nA.
     """
     vs_unique, vs_id = _unique_rows(conn["kind"], conn["cell"], conn["delay_tick"],
-                                    conn["sign"])
+                                    conn["sign"], conn["stp_setting"])
     syn_unique, syn_id = _unique_rows(vs_id, conn["target"])
     conn["synapse"] = syn_id
     weight = np.bincount(syn_id, weights=conn["weight"], minlength=len(syn_unique[0]))
@@ -356,6 +370,8 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(weight > 0, np.abs(realised - weight) / weight, 0.0)
     lost = (weight > 0) & (codes == 0)
+    stp_rel = stp_mod.relative_errors(conn["stp"], conn["stp_setting"], conn["stp_settings"],
+                                      spec)
     out = []
     for origin in sorted({proj.origin for proj in graph.projections}):
         edges = [p for p in graph.projections if p.origin == origin]
@@ -370,10 +386,12 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
             realised.append(np.zeros(1))   # random spikes: the delay is not realised
         if any(np.asarray(p.delay).size for p in chip_edges):
             realised.append(np.asarray(on_chip_delay, float))
+        plastic = mine & (conn["stp_setting"] >= 0)
         out.append(ProjectionStats(
             edges[0].label, int(mine.sum()), float(rel[syn].max()) if syn.size else 0.0,
             int(lost[syn].sum()), bool(chip_edges), _span(requested),
-            _span(np.concatenate(realised) if realised else np.zeros(0))))
+            _span(np.concatenate(realised) if realised else np.zeros(0)),
+            tuple(float(x) for x in stp_rel[plastic].max(axis=0)) if plastic.any() else ()))
     return tuple(out)
 
 
@@ -387,3 +405,15 @@ def weight_ratios(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
     realised = codes * gains[receptor, synapses.target]
     ratio = np.divide(realised, weight, out=np.zeros_like(weight), where=weight > 0)
     return ratio[conn["synapse"]]
+
+
+def stp_realised(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
+    """``[n, 3]`` U, tau_rec (ms), tau_facil (ms) as the synapse drivers realise them,
+    connections in the order of the graph's edges (NaN for static synapses). The same
+    settings the compiler gives the drivers (``mapping.stp``)."""
+    conn = _connections(graph, spec)
+    setting, settings = stp_mod.discretise(conn["stp"], spec)
+    out = np.full(conn["stp"].shape, np.nan)
+    if settings is not None:
+        out[setting >= 0] = settings.model(spec)[setting[setting >= 0]]
+    return out

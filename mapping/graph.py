@@ -95,7 +95,9 @@ class ProjectionEdge:
     ``weight`` is the magnitude in nA (current-based synapses), ``delay`` in ms,
     ``sign`` per connection +1 (excitatory input) or -1 (inhibitory input).
     ``origin`` numbers the user's projection this edge comes from (a projection
-    between assemblies becomes one edge per pair of populations).
+    between assemblies becomes one edge per pair of populations). ``stp``: for
+    short-term plastic (Tsodyks-Markram) synapses ``[n, 3]`` U, tau_rec (ms),
+    tau_facil (ms) per connection (``mapping.stp``); None for static synapses.
     """
 
     label: str
@@ -107,6 +109,7 @@ class ProjectionEdge:
     delay: np.ndarray
     sign: np.ndarray
     origin: int = 0
+    stp: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from ..cython_core import CircuitParameters, EventRoutes, SynapseArrays, csr_ptr
+from ..cython_core import CircuitParameters, DriverSTP, EventRoutes, SynapseArrays, csr_ptr
 from ..cython_core.routing import RoutingLayout
 from ..errors import MappingError, PlacementError
 from .chip_spec import ChipSpec
@@ -51,7 +51,8 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
         errors of :func:`compile_network`, with the chip named, otherwise.
     """
     vmap = choose_voltage_map(graph, spec)
-    width = (circuits_per_neuron(graph, discretize(graph, spec, vmap), spec) if chips > 1
+    whole = discretize(graph, spec, vmap) if chips > 1 else None
+    width = (circuits_per_neuron(graph, whole, spec) if chips > 1
              else np.ones(graph.n_cells(NEURON), np.int64))
     chip_of = _partition(graph, spec, chips, width)
     n_used = int(chip_of.max()) + 1 if chip_of.size else 1
@@ -70,7 +71,7 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
     compiled = []
     for c, (sub, _) in enumerate(parts):
         try:
-            compiled.append(compile_network(sub, spec, voltage_map=vmap))
+            compiled.append(compile_network(sub, spec, voltage_map=vmap, stp_scales=whole.stp))
         except Exception as error:
             error.args = (f"chip {c} of {n_used}: {error.args[0]}",) + error.args[1:]
             raise
@@ -200,7 +201,8 @@ def _subset(e: ProjectionEdge, pick, pre, pre_index, post, post_index) -> Projec
     return dataclasses.replace(e, pre=pre, post=post, pre_index=np.asarray(pre_index),
                                post_index=np.asarray(post_index),
                                weight=np.asarray(e.weight)[pick],
-                               delay=np.asarray(e.delay)[pick], sign=np.asarray(e.sign)[pick])
+                               delay=np.asarray(e.delay)[pick], sign=np.asarray(e.sign)[pick],
+                               stp=None if e.stp is None else np.asarray(e.stp)[pick])
 
 
 # ------------------------------------------------------------------------- join
@@ -267,8 +269,15 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
     codes = {name: np.concatenate([cfg.codes.get(name, np.full(per_chip, SEARCHED))
                                    for cfg in configs])
              for name in {k for cfg in configs for k in cfg.codes}}
+    stp = None
+    if any(cfg.stp is not None for cfg in configs):
+        per = [cfg.stp or DriverSTP.off(spec.n_global_drivers, spec.rows_per_driver)
+               for cfg in configs]
+        stp = DriverSTP(*(np.concatenate([getattr(p, f) for p in per])
+                          for f in ("U", "tau_rec_us", "tau_fac_us")),
+                        rows_per_driver=spec.rows_per_driver)
     config = dataclasses.replace(configs[0], circuits=circuits, synapses=synapses,
-                                 routes=routes, host=host_routes, codes=codes,
+                                 routes=routes, host=host_routes, codes=codes, stp=stp,
                                  placement=Placement(placement, None if np.all(width == 1)
                                                      else width))
     report = _report(graph, spec, [report for _, report in compiled], chips, chip_of)
@@ -306,7 +315,9 @@ def _report(graph, spec, reports, chips, chip_of) -> MappingReport:
             max(p.max_rel_weight_error for p in stats), sum(p.n_lost for p in stats),
             any(p.on_chip for p in stats),
             (min(requested), max(requested)) if requested else (math.nan, math.nan),
-            (min(realised), max(realised)) if realised else (math.nan, math.nan)))
+            (min(realised), max(realised)) if realised else (math.nan, math.nan),
+            tuple(np.max([p.max_rel_stp_error for p in stats if p.max_rel_stp_error], axis=0))
+            if any(p.max_rel_stp_error for p in stats) else ()))
     first = reports[0]
     return MappingReport(resources, first.voltage_map, first.latency_ms, tuple(projections),
                          buses, _picture=first._picture,

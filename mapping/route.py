@@ -88,9 +88,10 @@ class HostRoutes:
 class SlotUse:
     """What one group of drivers of a bus holds.
 
-    ``drivers``: ``"shared"`` (neurons and spike sources) or ``"spike sources c"``
-    (driver class ``c``), with ``", lower output"`` / ``", upper output"`` on a split
-    bus.
+    ``drivers``: ``"shared"`` (neurons and spike sources), ``"spike sources c"``
+    (driver class ``c``) or ``"plastic streams"`` (drivers of their own, one per
+    short-term plastic stream), with ``", lower output"`` / ``", upper output"`` on a
+    split bus.
     """
 
     hemisphere: int
@@ -113,6 +114,9 @@ class Routing:
     host: HostRoutes
     slots: tuple[SlotUse, ...]
     background: tuple = ()   # BackgroundUse per generator in use
+    stp_setting: np.ndarray | None = None
+    """Per global driver, the ``Discretised.stp`` setting it holds for the one stream it
+    serves (-1: no short-term plasticity); None when no synapse is plastic."""
 
     @property
     def drivers_used(self) -> tuple[int, ...]:
@@ -142,7 +146,10 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     _chip_addresses(e, split, lay)
     background = _assign_background(graph, e, split, lay)
     q = _host_classes(e, split, lay)
-    drivers = _slot_drivers(split, q, lay)
+    plastic = e["stp"] >= 0
+    streams, e = {k: v[plastic] for k, v in e.items()}, {k: v[~plastic] for k, v in e.items()}
+    n_stp = _assign_stp(graph, streams, split, q, lay)
+    drivers = _slot_drivers(split, q, lay, n_stp)
     rows = np.array([len(d) for d in drivers]) * lay.rows_per_driver
     cap = _host_capacity(e, rows, lay, background)
     try:
@@ -155,15 +162,18 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
             raise greedy_error
         _check_rows(graph, e, split, rows, lay)
     weights, labels, row_sign, slots = _place_synapses(e, split, drivers, rows, lay)
-    config = _config(e, split, q, lay, background)
+    stp_setting, stp_slots = _place_streams(streams, split, weights, labels, row_sign, lay)
+    config = _config(e, split, q, n_stp, lay, background)
     listening = _listening(weights, labels, lay)
     routes = resolve_routes(config)
     owner = np.repeat(np.arange(lay.n_circuits), np.diff(routes.ptr))
     keep = _needed(listening, routes.row, routes.address, owner, routes.bus)
     routes = EventRoutes(csr_ptr(owner[keep], lay.n_circuits), routes.row[keep],
                          routes.address[keep], routes.bus[keep])
+    every = {k: np.concatenate([e[k], streams[k]]) for k in e}
     return Routing(SynapseArrays(weights, labels, row_sign, lay.n_rows), config, routes,
-                   _host_routes(e, config, disc, graph, lay, listening), slots, background)
+                   _host_routes(every, config, disc, graph, lay, listening),
+                   slots + stp_slots, background, stp_setting if plastic.any() else None)
 
 
 # ------------------------------------------------------------------------- entries
@@ -195,7 +205,8 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
                 sign=src.sign[source], src_circuit=src_circuit, out=out,
                 bus=np.where(on_chip, out % spec.buses_per_hemisphere, -1),
                 half=np.zeros(n, np.int64), address=np.full(n, -1, np.int64),
-                cls=np.full(n, SHARED, np.int64), row_select=np.zeros(n, np.int64))
+                cls=np.full(n, SHARED, np.int64), row_select=np.zeros(n, np.int64),
+                stp=src.stp[source])
 
 
 def _member_circuits(target: np.ndarray, source: np.ndarray, placement: Placement):
@@ -299,15 +310,19 @@ def _half_of(k: np.ndarray, split: bool, lay: RoutingLayout) -> np.ndarray:
     return k // (lay.drivers_per_bus // 2) if split else np.zeros_like(k)
 
 
-def _slot_drivers(split: np.ndarray, q: np.ndarray, lay: RoutingLayout) -> list:
-    """Driver indices ``k`` on the bus of every slot (empty: the slot does not exist)."""
+def _slot_drivers(split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
+                  n_stp: np.ndarray | None = None) -> list:
+    """Driver indices ``k`` on the bus of every slot (empty: the slot does not exist).
+    The first ``n_stp[h, b, half]`` spike-source classes serve plastic streams, no slot."""
     k = np.arange(lay.drivers_per_bus)
+    n_stp = np.zeros_like(q) if n_stp is None else n_stp
     out = []
     for s in range(_n_slots(lay)):
         h, b, half, cls = _unslot(s, lay)
         mine = _half_of(k, bool(split[b]), lay) == half
         qq = q[h, b, half]
-        serves = (k % N_CLASSES >= qq) if cls == SHARED else (k % N_CLASSES == cls) & (cls < qq)
+        serves = ((k % N_CLASSES >= qq) if cls == SHARED else
+                  (k % N_CLASSES == cls) & (n_stp[h, b, half] <= cls) & (cls < qq))
         out.append(k[mine & serves])
     return out
 
@@ -503,6 +518,124 @@ def _assign_hosts(graph: NetworkGraph, e: dict, rows: np.ndarray, cap: Capacity,
         free[best] -= 1
 
 
+# ------------------------------------------------------------------------- plastic streams
+STREAM = -1
+"""``cls`` of the entries of plastic streams: drivers of their own, no slot."""
+
+
+def _assign_stp(graph: NetworkGraph, streams: dict, split: np.ndarray, q: np.ndarray,
+                lay: RoutingLayout) -> np.ndarray:
+    """Give every plastic stream (a spike source's virtual source with a short-term
+    plasticity setting, in each hemisphere it reaches) a driver of its own, which
+    compares the whole row select: a driver keeps the plasticity state of every event
+    it accepts. The drivers come from the spike-source classes the neurons leave
+    (``q``), whole classes at a time, class 0 of every bus first; fills the streams'
+    bus, half, class, address (0) and row select (the driver's index on the bus).
+
+    Returns
+    -------
+    array of int, ``[hemisphere, bus, half]``
+        How many of the first spike-source classes serve plastic streams.
+    """
+    n_stp = np.zeros_like(q)
+    if streams["source"].size == 0:
+        return n_stp
+    _check_stream_sources(graph, streams)
+    pair = streams["source"] * lay.n_hemispheres + streams["hemi"]
+    ids, stream = np.unique(pair, return_inverse=True)
+    stream = stream.reshape(-1)
+    per_col = np.bincount(stream * lay.n_columns + streams["col"])
+    if per_col.max() > lay.rows_per_driver:
+        worst = int(per_col.argmax()) // lay.n_columns
+        member = int(np.flatnonzero(stream == worst)[0])
+        raise RowError(
+            f"{graph.cell_name(HOST, int(streams['cell'][member]))} needs "
+            f"{int(per_col.max())} synapses onto one neuron through its short-term plastic "
+            f"synapses, but its stream has one driver of {lay.rows_per_driver} rows (a weight "
+            "above the largest code takes parallel synapses); lower the weight or the "
+            "number of connections between that pair")
+    k = np.arange(lay.drivers_per_bus)
+    for h in range(lay.n_hemispheres):
+        mine = np.flatnonzero(ids % lay.n_hemispheres == h)
+        pool = []
+        for c in range(N_CLASSES - 1):
+            for b in range(lay.buses_per_hemisphere):
+                for half in range(2 if split[b] else 1):
+                    if len(pool) >= mine.size or c >= q[h, b, half]:
+                        continue
+                    n_stp[h, b, half] = c + 1
+                    drivers = k[(k % N_CLASSES == c) & (_half_of(k, bool(split[b]), lay) == half)]
+                    pool.extend((b, half, int(d)) for d in drivers)
+        if len(pool) < mine.size:
+            raise AddressError(
+                f"hemisphere {h} receives {mine.size} short-term plastic streams (each "
+                "spike source, receptor, delay and distinct plasticity setting counts once), "
+                f"but the drivers the neurons leave to spike sources give at most {len(pool)} "
+                "drivers of their own (a driver keeps the state of one stream); use fewer "
+                "plastic sources or fewer distinct U / tau_rec / tau_facil values into this "
+                "hemisphere, or give its neurons fewer inputs from other neurons")
+        for j, p in enumerate(mine):
+            b, half, d = pool[j]
+            members = stream == p
+            streams["bus"][members], streams["half"][members] = b, half
+            streams["cls"][members], streams["address"][members] = STREAM, 0
+            streams["row_select"][members] = d
+    return n_stp
+
+
+def _check_stream_sources(graph: NetworkGraph, streams: dict) -> None:
+    """Only spike sources (and neurons of other chips, which arrive like them) can
+    have drivers of their own."""
+    other = np.flatnonzero(streams["kind"] != HOST_SOURCE)
+    if other.size == 0:
+        return
+    i = int(other[0])
+    neuron = streams["kind"][i] == CHIP
+    who = graph.cell_name(NEURON if neuron else BACKGROUND, int(streams["cell"][i]))
+    why = ("a neuron's events carry its event output's row select, which every neuron "
+           "sending through that output shares" if neuron else
+           "a background generator's events carry one row select for its whole population")
+    raise AddressError(
+        f"{who} sends through short-term plastic (TsodyksMarkramSynapse) synapses, but a "
+        "synapse driver updates its plasticity state with every event it accepts, so each "
+        f"plastic stream needs a driver that accepts it alone, and {why}. Drive plastic "
+        "synapses from spike sources (SpikeSourceArray, SpikeSourcePoisson: the host "
+        "chooses their row select), or use StaticSynapse here")
+
+
+def _place_streams(streams: dict, split: np.ndarray, weights: np.ndarray, labels: np.ndarray,
+                   row_sign: np.ndarray, lay: RoutingLayout):
+    """Put each stream's synapses on its driver's rows (address 0: the driver accepts
+    nothing else). Returns each global driver's setting (-1: none) and what the
+    streams use per bus."""
+    setting = np.full(lay.n_hemispheres * lay.n_drivers, -1, np.int64)
+    if streams["source"].size == 0:
+        return setting, ()
+    driver = (streams["hemi"] * lay.n_drivers
+              + streams["row_select"] * lay.buses_per_hemisphere + streams["bus"])
+    key = driver * lay.n_columns + streams["col"]
+    order = np.argsort(key, kind="stable")
+    rank = np.zeros(key.size, np.int64)
+    rank[order] = _rank_within(key[order])
+    row = driver * lay.rows_per_driver + rank
+    weights[row, streams["col"]] = streams["code"]
+    labels[row, streams["col"]] = streams["address"]
+    row_sign[row] = np.sign(streams["sign"])
+    setting[driver] = streams["stp"]
+    uses = []
+    group = (streams["hemi"] * lay.buses_per_hemisphere + streams["bus"]) * 2 + streams["half"]
+    for g in np.unique(group):
+        mine = group == g
+        h, b, half = int(streams["hemi"][mine][0]), int(streams["bus"][mine][0]), int(g % 2)
+        used = np.unique(row[mine])
+        kind = "plastic streams" + ((", lower output", ", upper output")[half] if split[b] else "")
+        exc = int(np.sum(row_sign[used] > 0))
+        uses.append(SlotUse(h, b, kind, int(np.unique(driver[mine]).size) * lay.rows_per_driver,
+                            exc, used.size - exc, int(np.unique(streams["source"][mine]).size),
+                            int(mine.sum())))
+    return setting, tuple(uses)
+
+
 # ------------------------------------------------------------------------- rows
 def _check_rows(graph: NetworkGraph, e: dict, split: np.ndarray, rows: np.ndarray,
                 lay: RoutingLayout) -> None:
@@ -589,9 +722,10 @@ def _needed(listening, row, address, event, bus) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------- configuration
-def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
+def _config(e: dict, split: np.ndarray, q: np.ndarray, n_stp: np.ndarray, lay: RoutingLayout,
             background=()) -> RoutingConfig:
-    """Labels, crossbar nodes and driver masks realising the routing."""
+    """Labels, crossbar nodes and driver masks realising the routing (the drivers of
+    plastic streams compare the whole row select: each accepts its stream alone)."""
     chip = e["kind"] == CHIP
     circuits, first = np.unique(e["src_circuit"][chip], return_index=True)
     configurable = e["address"][chip][first] | (CLASS_BITS << lay.address_bits)
@@ -599,10 +733,12 @@ def _config(e: dict, split: np.ndarray, q: np.ndarray, lay: RoutingLayout,
     k = np.arange(lay.drivers_per_bus)
     for h in range(lay.n_hemispheres):
         for b in range(lay.buses_per_hemisphere):
-            host_slot = k % N_CLASSES < q[h, b][_half_of(k, bool(split[b]), lay)]
+            half = _half_of(k, bool(split[b]), lay)
+            host_slot = k % N_CLASSES < q[h, b][half]
             classes = np.where(host_slot, CLASS_BITS, k & CLASS_BITS)
-            mask[h, k * lay.buses_per_hemisphere + b] = classes | (
-                1 << SPLIT_BIT if split[b] else 0)
+            mask[h, k * lay.buses_per_hemisphere + b] = np.where(
+                k % N_CLASSES < n_stp[h, b][half], (1 << lay.row_select_bits) - 1,
+                classes | (1 << SPLIT_BIT if split[b] else 0))
     config = default_routing(lay, 0, mask.ravel()).with_labels(circuits, configurable)
     bus_bits = _bus_shift(lay)
     crossbar_only = (1 << (lay.label_bits - bus_bits)) - 1

@@ -91,7 +91,7 @@ from .standardmodels.electrodes import (  # noqa: F401
     NoisyCurrentSource,
     StepCurrentSource,
 )
-from .standardmodels.synapses import StaticSynapse  # noqa: F401
+from .standardmodels.synapses import StaticSynapse, TsodyksMarkramSynapse  # noqa: F401
 
 _NEAREST = {
     "IF_curr_alpha": "IF_curr_exp (exponential current-based synapses)",
@@ -101,7 +101,6 @@ _NEAREST = {
     "Izhikevich": "IF_curr_exp: the chip's neurons are (adaptive) integrate-and-fire",
     "IF_facets_hardware1": "IF_curr_exp",
     "SpikeSourceInhGamma": "SpikeSourcePoisson",
-    "TsodyksMarkramSynapse": "StaticSynapse",
     "CondAlphaPostSynapticResponse": "CondExpPostSynapticResponse (the chip's synaptic "
                                      "input lines decay exponentially)",
     "AlphaPSR": "ExpPSR, i.e. CondExpPostSynapticResponse (the chip's synaptic input lines "

@@ -15,10 +15,11 @@ from pyNN.space import Space
 
 from . import simulator
 from .graph_adapter import _split
-from .mapping.discretize import host_delays, weight_ratios
-from .standardmodels.synapses import StaticSynapse
+from .mapping.discretize import host_delays, stp_realised, weight_ratios
+from .mapping.stp import PARAMETERS as STP_PARAMETERS
+from .standardmodels.synapses import StaticSynapse, TsodyksMarkramSynapse
 
-_ATTRIBUTES = ("presynaptic_index", "postsynaptic_index", "weight", "delay")
+_INDICES = ("presynaptic_index", "postsynaptic_index")
 
 
 def _connect(connector, projection) -> None:
@@ -66,7 +67,18 @@ class Connection(common.Connection):
         self._projection, self._i = projection, i
 
     def _column(self, name):
-        return self._projection._columns()[_ATTRIBUTES.index(name)]
+        return self._projection._columns()[self._projection._attributes.index(name)]
+
+    def __getattr__(self, name):   # the synapse type's other parameters (U, tau_rec, ...)
+        if name.startswith("_") or name not in self._projection._attributes:
+            raise AttributeError(name)
+        return self._get(name)
+
+    def __setattr__(self, name, value):
+        if not name.startswith("_") and name in self._projection._attributes[2:]:
+            self._set(name, value)
+        else:
+            super().__setattr__(name, value)
 
     @property
     def presynaptic_index(self):
@@ -105,6 +117,9 @@ class Projection(common.Projection):
             raise errors.ConnectionError(
                 f"Projection '{self.label}': the target '{sources[0]}' is a spike source; "
                 "spike sources cannot receive connections")
+        # weight, delay and the synapse type's other parameters, one column each
+        self._attributes = _INDICES + ("weight", "delay") + (
+            STP_PARAMETERS if isinstance(self.synapse_type, TsodyksMarkramSynapse) else ())
         self._chunks = []
         self._cache = None
         self._realised = None  # (the ChipConfig they belong to, realised columns)
@@ -136,7 +151,7 @@ class Projection(common.Projection):
         pre, post = _indices(self, presynaptic_indices, postsynaptic_index)
         n = pre.size
         columns = [pre, np.full(n, post, np.int64)]
-        for name in ("weight", "delay"):
+        for name in self._attributes[2:]:
             columns.append(np.broadcast_to(
                 np.asarray(connection_parameters[name], float), (n,)).astype(float))
         self._check_delays(columns[3])
@@ -151,21 +166,30 @@ class Projection(common.Projection):
                 f"time step {dt:g} ms; use delays of at least one time step")
 
     def _columns(self):
-        """``(pre index, post index, weight, delay)`` arrays of all connections."""
+        """``(pre index, post index, weight, delay, ...)`` arrays of all connections, one
+        per name of ``_attributes``."""
         if self._cache is None:
+            n = len(self._attributes)
             if self._chunks:
-                self._cache = [np.concatenate([c[k] for c in self._chunks]) for k in range(4)]
+                self._cache = [np.concatenate([c[k] for c in self._chunks]) for k in range(n)]
             else:
-                self._cache = [np.zeros(0, np.int64)] * 2 + [np.zeros(0)] * 2
+                self._cache = [np.zeros(0, np.int64)] * 2 + [np.zeros(0)] * (n - 2)
             self._chunks = [self._cache]
         return self._cache
 
     def _arrays(self):
         """Connections as arrays, for the graph adapter: pre, post, weight (nA), delay (ms)."""
-        return tuple(self._columns())
+        return tuple(self._columns()[:4])
+
+    def _stp(self):
+        """``[n, 3]`` U, tau_rec, tau_facil of every connection (``mapping.stp``), or None
+        for static synapses."""
+        if len(self._attributes) == 4:
+            return None
+        return np.stack(self._columns()[4:7], axis=1)
 
     def _set_column(self, name, index, value):
-        column = self._columns()[_ATTRIBUTES.index(name)]
+        column = self._columns()[self._attributes.index(name)]
         column[index] = value
         if name == "delay":
             self._check_delays(np.atleast_1d(column[index]))
@@ -175,12 +199,13 @@ class Projection(common.Projection):
         pre, post = self._columns()[:2]
         parameter_space.evaluate(simplify=False)  # full (pre, post) matrices
         for name, matrix in parameter_space.items():
-            if name not in ("weight", "delay"):
-                raise errors.NonExistentParameterError(name, self.synapse_type, ("weight", "delay"))
+            if name not in self._attributes[2:]:
+                raise errors.NonExistentParameterError(name, self.synapse_type,
+                                                       self._attributes[2:])
             self._set_column(name, slice(None), np.asarray(matrix)[pre, post])
 
     def _get_attributes_as_list(self, names):
-        columns = [self._columns()[_ATTRIBUTES.index(name)] for name in names]
+        columns = [self._columns()[self._attributes.index(name)] for name in names]
         return [tuple(row) for row in zip(*(c.tolist() for c in columns))]
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
@@ -188,7 +213,8 @@ class Projection(common.Projection):
         reduce = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
         out = []
         for name in names:
-            values = self._columns()[_ATTRIBUTES.index(name.rstrip("s"))]
+            values = self._columns()[self._attributes.index(
+                name if name in self._attributes else name.rstrip("s"))]
             matrix = np.full((self.pre.size, self.post.size), np.nan)
             if reduce is not None:
                 # the first connection of each (pre, post) pair sets, the others combine
@@ -206,7 +232,8 @@ class Projection(common.Projection):
 
     def get_realised(self, attribute_names, format="list", with_address=True,
                      multiple_synapses="sum"):
-        """The weights and delays the chip realises for this projection, in PyNN units.
+        """The weights, delays (and short-term plasticity) the chip realises for this
+        projection, in PyNN units.
 
         Arguments and results as for :meth:`get`, which keeps returning what was set.
         Compiles the network if it changed since the last mapping (as ``run()`` does).
@@ -221,6 +248,8 @@ class Projection(common.Projection):
           bound, since the event takes effect at the first integration step boundary at
           or after spike time plus latency, up to one step later (the report gives that
           span); from background sources, 0 (random spikes: the delay is not realised).
+        - ``U``, ``tau_rec``, ``tau_facil`` (TsodyksMarkramSynapse): the values of the
+          synapse driver's 4-bit settings (``mapping/stp.py``).
 
         Example
         -------
@@ -232,9 +261,9 @@ class Projection(common.Projection):
         """
         names = [attribute_names] if isinstance(attribute_names, str) else attribute_names
         for name in names:
-            if name.rstrip("s") not in ("weight", "delay"):
-                raise errors.NonExistentParameterError(
-                    name, self.synapse_type, ("weight", "delay"))
+            if name not in self._attributes[2:] and name.rstrip("s") not in ("weight", "delay"):
+                raise errors.NonExistentParameterError(name, self.synapse_type,
+                                                       self._attributes[2:])
         realised = copy.copy(self)  # the same projection, its columns the realised ones
         realised._chunks = [self._realised_columns()]
         realised._cache = realised._chunks[0]
@@ -242,14 +271,16 @@ class Projection(common.Projection):
                             multiple_synapses=multiple_synapses)
 
     def _realised_columns(self) -> list:
-        """``(pre index, post index, weight, delay)`` as realised by the current mapping."""
+        """The columns (``_attributes``) as realised by the current mapping."""
         state = simulator.state
         state.prepare()
         if self._realised is None or self._realised[0] is not state.config:
-            pre, post, weight, _ = self._columns()
-            ratio = _weight_ratios(self, state)
-            self._realised = (state.config, [pre, post, weight * ratio,
-                                             _realised_delays(self, state)])
+            pre, post, weight = self._columns()[:3]
+            ratio = _mine(self, state, weight_ratios(state.graph, state.spec))
+            columns = [pre, post, weight * ratio, _realised_delays(self, state)]
+            if len(self._attributes) > 4:
+                columns.extend(_mine(self, state, stp_realised(state.graph, state.spec)).T)
+            self._realised = (state.config, columns)
         return self._realised[1]
 
 
@@ -261,19 +292,20 @@ def _origins(proj):
     return _split(proj.pre, pre, first_ids), _split(proj.post, post, first_ids)
 
 
-def _weight_ratios(proj, state) -> np.ndarray:
-    """:func:`weight_ratios` of the connections of ``proj``, in its own order. The graph
-    adapter makes one edge per (pre, post) population pair of a projection, in
-    increasing pair order, connections in their order within each."""
+def _mine(proj, state, values: np.ndarray) -> np.ndarray:
+    """The rows of ``values`` (one per connection of the mapping's graph, in edge order)
+    that belong to ``proj``, in its own order. The graph adapter makes one edge per
+    (pre, post) population pair of a projection, in increasing pair order,
+    connections in their order within each."""
     graph = state.graph  # the mapping's own, prepare() just ran
     origin = np.concatenate([np.full(len(e.pre_index), e.origin, np.int64)
                              for e in graph.projections] or [np.zeros(0, np.int64)])
-    mine = weight_ratios(graph, state.spec)[origin == _position(proj, state)]
+    mine = values[origin == _position(proj, state)]
     (pre_pop, _), (post_pop, _) = _origins(proj)
     order = np.argsort(pre_pop * len(state.populations) + post_pop, kind="stable")
-    ratios = np.empty(len(proj))
-    ratios[order] = mine
-    return ratios
+    out = np.empty((len(proj),) + values.shape[1:])
+    out[order] = mine
+    return out
 
 
 def _position(proj, state) -> int:

@@ -182,7 +182,8 @@ class State(common.control.BaseState):
                                  compartments=shorted, noise=noise, bus_limits=BusLimits(
                                      self.spec.n_hemispheres * self.spec.buses_per_hemisphere
                                      * (circuits.n // self.spec.n_circuits),
-                                     self.spec.bus_event_period_us, self.spec.event_fifo_depth))
+                                     self.spec.bus_event_period_us, self.spec.event_fifo_depth),
+                                 stp=config.stp)
         self._base_offset = np.array(self.emulator.circuits.i_offset)
         if old is not None and self.t > 0:
             native = np.zeros(circuits.n, bool)
@@ -203,7 +204,8 @@ class State(common.control.BaseState):
 
         Membranes carry over through model mV (the voltage map may have changed),
         synaptic inputs and pending on-chip input scale with the map's slope; circuits
-        of native cells (``native``, per circuit) are in chip units and keep theirs.
+        of native cells (``native``, per circuit) are in chip units and keep theirs;
+        synapse drivers whose short-term plasticity settings stayed keep their state.
         """
         new, vm_old, vm_new = self.emulator, old_config.voltage_map, self.config.voltage_map
         ratio = np.where(native, 1.0, vm_new.slope_v_per_mv / vm_old.slope_v_per_mv)
@@ -222,6 +224,14 @@ class State(common.control.BaseState):
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
+        if new.stp is not None and old.stp is not None and new.stp.U.size == old.stp.U.size:
+            # drivers that kept their settings keep their plasticity state (the router
+            # gives the same streams the same drivers while the connections stay)
+            same = ((new.stp.U > 0) & (new.stp.U == old.stp.U)
+                    & (new.stp.tau_rec_us == old.stp.tau_rec_us)
+                    & (new.stp.tau_fac_us == old.stp.tau_fac_us))
+            for kept, was in zip(new._stp[:3], old._stp[:3]):   # R, u, time of last event
+                kept[same] = was[same]
 
     def readout_needs(self) -> dict:
         """How the chip would read out what is recorded: its fast membrane ADC takes two
@@ -326,7 +336,8 @@ class State(common.control.BaseState):
 
     def _warn_rounding(self, report) -> None:
         """One RoundingWarning per mapping naming each projection whose weights the
-        6-bit codes changed, with the largest relative error."""
+        6-bit codes changed, with the largest relative error (and one for short-term
+        plasticity settings the drivers' codes changed)."""
         for g in report.generators:
             error = abs(g.realised_hz - g.requested_hz) / max(g.requested_hz, 1e-12)
             if error > 0.01:
@@ -346,6 +357,19 @@ class State(common.control.BaseState):
                 f"requested weights of {len(changed)} projection(s): {text}. "
                 "get_mapping_report() lists them; a narrower range of weights onto each "
                 "neuron keeps the error smaller", RoundingWarning, stacklevel=4)
+        plastic = [p for p in report.projections
+                   if p.max_rel_stp_error and max(p.max_rel_stp_error) > 1e-9]
+        if plastic:
+            text = "; ".join(f"'{p.label}': " + ", ".join(
+                f"{name} by up to {100 * err:.2f} %"
+                for name, err in zip(("U", "tau_rec", "tau_facil"), p.max_rel_stp_error)
+                if err > 1e-9) for p in plastic)
+            warnings.warn(
+                "the synapse drivers' 4-bit short-term plasticity settings (one scale per "
+                f"chip for each parameter) change the requested values of {len(plastic)} "
+                f"TsodyksMarkramSynapse projection(s): {text}. get_realised(['U', "
+                "'tau_rec', 'tau_facil']) gives the values used; fewer distinct values "
+                "keep the error smaller", RoundingWarning, stacklevel=4)
 
     def _warn_dropped(self, dropped) -> None:
         """Events a real chip would have lost: counted per bus, warned about, kept."""

@@ -28,9 +28,13 @@ _ALPHA_STANDIN = ("; with the exponential type as a stand-in the test passes on 
 _NO_ALPHA = ("not supported by the chip: {0} has alpha-shaped synaptic {1}; the chip's "
              "synaptic input lines decay exponentially with an instantaneous rise, so "
              "pynn_bss2 offers {2}" + _ALPHA_STANDIN)
-_TM = ("missing feature: TsodyksMarkramSynapse (short-term plasticity). The chip's "
-       "synapse drivers have depression/facilitation with 4-bit parameters, one "
-       "presynaptic stream each; pynn_bss2 does not expose them yet")
+_TM_NEURONS = (
+    "not supported by the chip: the recurrent TsodyksMarkramSynapse projection has 200 "
+    "neurons as presynaptic cells; a synapse driver keeps one stream's plasticity state, "
+    "and a neuron's events reach the drivers with its event output's row select, which "
+    "all neurons of that output share, so no driver can serve one neuron alone "
+    "(AddressError naming the cell; plastic synapses from spike sources are realised, "
+    "tests/pynn_bss2/test_tsodyks_markram.py)")
 _STDP = ("missing feature: STDPMechanism with SpikePairRule/AdditiveWeightDependence. The "
          "chip realises plasticity with its plasticity processors from the synapses' "
          "correlation sensors; pynn_bss2 does not expose them yet")
@@ -61,11 +65,6 @@ EXPECTED_FAILURES = {
     "test_connection_handling.py::test_issue652": _STDP,
 
     # --- connectors -------------------------------------------------------------------------
-    "test_connectors.py::test_all_to_all_tsodyksmarkram": _TM,
-    "test_connectors.py::test_fixed_number_pre_with_replacement_heterogeneous_parameters":
-        _TM,
-    "test_connectors.py::test_fixed_number_post_with_replacement_heterogeneous_parameters":
-        _TM,
 
     # --- current sources ----------------------------------------------------------------
     "test_electrodes.py::test_ticket226":
@@ -79,10 +78,6 @@ EXPECTED_FAILURES = {
         _NO_ALPHA.format("IF_curr_alpha", "currents", "IF_curr_exp"),
 
     # --- parameter handling -------------------------------------------------------------
-    "test_parameter_handling.py::test_set_synaptic_parameters_fully_connected": _TM,
-    "test_parameter_handling.py::test_set_synaptic_parameters_partially_connected": _TM,
-    "test_parameter_handling.py::test_set_synaptic_parameters_multiply_connected": _TM,
-    "test_parameter_handling.py::test_issue505": _TM,
 
     # --- recording ----------------------------------------------------------------------
     "test_recording.py::test_issue259":
@@ -99,7 +94,7 @@ EXPECTED_FAILURES = {
         "is outside the refractory counter's 0.04..32 ms at acceleration 1000 "
         "(ParameterRangeError naming the range)",
     "test_scenario3.py::test_scenario3": _STDP + "; runs only with scipy installed",
-    "test_scenario4.py::test_scenario4": _TM,
+    "test_scenario4.py::test_scenario4": _TM_NEURONS,
     "test_scenario5.py::test_scenario5":
         "not supported by the chip: MultiCompartmentNeuron with ion channels (PyNN runs "
         "it on arbor/neuron only); skipped when morphio is not installed",
