@@ -298,6 +298,10 @@ def _report(graph, spec, reports, chips, chip_of) -> MappingReport:
             u, a = resources.get(name, (0, 0))
             resources[name] = (u + used, a + available)
     resources["chips"] = (len(reports), chips)
+    if "plastic-stream drivers" in resources:   # listed only by chips that have some
+        used, available = resources["plastic-stream drivers"]
+        per_chip = max(r.resources.get("plastic-stream drivers", (0, 0))[1] for r in reports)
+        resources["plastic-stream drivers"] = (used, per_chip * len(reports))
     buses = tuple(dataclasses.replace(b, hemisphere=c * spec.n_hemispheres + b.hemisphere)
                   for c, report in enumerate(reports) for b in report.buses)
     merged = {}

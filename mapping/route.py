@@ -572,8 +572,9 @@ def _assign_stp(graph: NetworkGraph, streams: dict, split: np.ndarray, q: np.nda
                 "spike source, receptor, delay and distinct plasticity setting counts once), "
                 f"but the drivers the neurons leave to spike sources give at most {len(pool)} "
                 "drivers of their own (a driver keeps the state of one stream); use fewer "
-                "plastic sources or fewer distinct U / tau_rec / tau_facil values into this "
-                "hemisphere, or give its neurons fewer inputs from other neurons")
+                "plastic sources, distinct delays or distinct U / tau_rec / tau_facil values "
+                "into this hemisphere, spread the targets over both hemispheres (pin them), "
+                "or give its neurons fewer inputs from other neurons")
         for j, p in enumerate(mine):
             b, half, d = pool[j]
             members = stream == p

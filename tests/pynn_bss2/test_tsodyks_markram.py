@@ -187,3 +187,29 @@ def test_plastic_synapses_from_neurons_are_refused_with_a_hint():
     with pytest.raises(AddressError, match="Drive plastic synapses from spike sources"):
         sim.run(10.0)
     sim.end()
+
+
+def test_neurons_on_another_chip_are_plastic_sources():
+    """Across chips a neuron's spikes arrive through the links like a spike source's,
+    with a row select of their own: the drivers' state follows the model at the
+    delivery times (spike + 1.3 ms link latency, at the next step)."""
+    sim = pynn_bss2
+    sim.setup(chips=2, imperfections="none", timestep=0.1)
+    a = sim.Population(2, sim.IF_curr_exp(i_offset=1.0, tau_refrac=5.0))
+    b = sim.Population(2, sim.IF_curr_exp())
+    a.pin(np.arange(2))
+    b.pin(sim.simulator.state.spec.n_circuits + np.arange(2))
+    sim.Projection(a, b, sim.OneToOneConnector(),
+                   sim.TsodyksMarkramSynapse(weight=0.5, **SETTINGS[0]))
+    a.record("spikes")
+    sim.run(200.0)
+    state = sim.simulator.state
+    on = state.config.stp.U > 0
+    R = state.emulator.stp_state["R"][on]
+    report = sim.get_mapping_report()
+    spikes = np.asarray(a.get_data().segments[0].spiketrains[0].magnitude)
+    sim.end()
+    assert on.sum() == 2 and report.resources["plastic-stream drivers"] == (2, 384)
+    assert spikes.size >= 4
+    delivered = np.ceil((spikes + 1.3) / 0.1 - 1e-9) * 0.1
+    np.testing.assert_allclose(R, _resources(delivered), rtol=1e-9)
