@@ -14,6 +14,7 @@ from .native import SEARCHED
 from .place import Placement
 from .graph import NEURON, NetworkGraph
 from .route import N_CLASSES, HostRoutes, Routing, SlotUse
+from .stp import PARAMETERS as STP_PARAMETERS
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class ChipConfig:
     int64 per circuit, ``native.SEARCHED`` where the calibration chooses (empty: none)."""
     stp: DriverSTP | None = None
     """Short-term plasticity of the synapse drivers (None: no plastic synapse)."""
+    stp_stream: np.ndarray | None = None
+    """The stream each driver serves (``route.Routing.stp_stream``; hemispheres numbered
+    over the chips of a system, neurons of other chips as neurons)."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ def _stp_text(p: ProjectionStats) -> str:
     if not p.max_rel_stp_error:
         return ""
     parts = ", ".join(f"{name} {100 * err:.2f} %"
-                      for name, err in zip(("U", "tau_rec", "tau_facil"), p.max_rel_stp_error))
+                      for name, err in zip(STP_PARAMETERS, p.max_rel_stp_error))
     return f"; short-term plasticity on the synapse drivers, largest rounding error {parts}"
 
 
@@ -192,7 +196,8 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
         fields[name][member] = np.asarray(values)[cell] * scale
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
-                      disc.voltage_map, codes=codes, stp=driver_stp(disc, routing, spec))
+                      disc.voltage_map, codes=codes, stp=driver_stp(disc, routing, spec),
+                      stp_stream=routing.stp_stream)
 
 
 def driver_stp(disc: Discretised, routing: Routing, spec: ChipSpec) -> DriverSTP | None:
@@ -229,7 +234,6 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "PADI buses": (int(np.unique(bus_of_row[used_rows]).size), lay.n_buses),
         "spike-source drivers": (int(source_drivers),
                                  spec.n_global_drivers * (N_CLASSES - 1) // N_CLASSES),
-
         "event outputs": (int(outputs.size), spec.n_event_outputs),
         "background generators": (len(routing.background), spec.n_background_generators),
         "chips": (1, 1),

@@ -66,7 +66,8 @@ class VirtualSources:
     at one time on rows of one sign. ``kind`` is 0 for on-chip neurons, 1 for host
     sources, 2 for background-generator sources; ``cell`` the global index among
     cells of that kind; ``delay_tick`` the host delay in 8 ns ticks (0 otherwise);
-    ``stp`` the index of its driver setting in ``Discretised.stp`` (-1: static).
+    ``stp`` the index of its driver setting in ``Discretised.stp`` (-1: static);
+    ``projection`` the first user projection (``ProjectionEdge.origin``) it serves.
     """
 
     kind: np.ndarray
@@ -74,6 +75,7 @@ class VirtualSources:
     delay_tick: np.ndarray
     sign: np.ndarray
     stp: np.ndarray
+    projection: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
     labels = {p.origin: p.label for p in graph.projections}
     conn["stp_setting"], conn["stp_settings"] = stp_mod.discretise(
         conn["stp"], spec, lambda pick: labels.get(int(conn["projection"][pick][0]), ""),
-        stp_scales)
+        stp_scales, conn["plastic"])
     sources, synapses, weight = _merge(conn)
     gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
     gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
@@ -222,11 +224,13 @@ def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
             weight=np.abs(np.asarray(proj.weight, float)),
             projection=np.full(n, proj.origin, np.int64),
             stp=(np.full((n, 3), np.nan) if proj.stp is None
-                 else np.asarray(proj.stp, float).reshape(n, 3))))
-    keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection", "stp")
+                 else np.asarray(proj.stp, float).reshape(n, 3)),
+            plastic=np.full(n, proj.stp is not None)))
+    keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection", "stp",
+            "plastic")
     if not parts:
         out = {key: np.zeros(0, float if key == "weight" else np.int64) for key in keys}
-        out["stp"] = np.zeros((0, 3))
+        out["stp"], out["plastic"] = np.zeros((0, 3)), np.zeros(0, bool)
         return out
     return {key: np.concatenate([p[key] for p in parts]) for key in keys}
 
@@ -242,7 +246,9 @@ def _merge(conn: dict):
     syn_unique, syn_id = _unique_rows(vs_id, conn["target"])
     conn["synapse"] = syn_id
     weight = np.bincount(syn_id, weights=conn["weight"], minlength=len(syn_unique[0]))
-    sources = VirtualSources(*vs_unique)
+    first = np.full(len(vs_unique[0]), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(first, vs_id, conn["projection"])
+    sources = VirtualSources(*vs_unique, first)
     uncoded = np.zeros(len(syn_unique[0]), np.uint8)
     return sources, Synapses(syn_unique[0], syn_unique[1], uncoded), weight
 
@@ -412,7 +418,7 @@ def stp_realised(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:
     connections in the order of the graph's edges (NaN for static synapses). The same
     settings the compiler gives the drivers (``mapping.stp``)."""
     conn = _connections(graph, spec)
-    setting, settings = stp_mod.discretise(conn["stp"], spec)
+    setting, settings = stp_mod.discretise(conn["stp"], spec, plastic=conn["plastic"])
     out = np.full(conn["stp"].shape, np.nan)
     if settings is not None:
         out[setting >= 0] = settings.model(spec)[setting[setting >= 0]]

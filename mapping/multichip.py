@@ -33,7 +33,8 @@ from ..errors import MappingError, PlacementError
 from .chip_spec import ChipSpec
 from .compile import circuits_per_neuron, compile_network
 from .config import ChipConfig, MappingReport
-from .discretize import ProjectionStats, choose_voltage_map, discretize, host_delays
+from .discretize import (SOURCE_KIND, ProjectionStats, choose_voltage_map, discretize,
+                         host_delays)
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, PopulationNode, ProjectionEdge
 from .place import Placement
 from .native import SEARCHED
@@ -269,15 +270,10 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
     codes = {name: np.concatenate([cfg.codes.get(name, np.full(per_chip, SEARCHED))
                                    for cfg in configs])
              for name in {k for cfg in configs for k in cfg.codes}}
-    stp = None
-    if any(cfg.stp is not None for cfg in configs):
-        per = [cfg.stp or DriverSTP.off(spec.n_global_drivers, spec.rows_per_driver)
-               for cfg in configs]
-        stp = DriverSTP(*(np.concatenate([getattr(p, f) for p in per])
-                          for f in ("U", "tau_rec_us", "tau_fac_us")),
-                        rows_per_driver=spec.rows_per_driver)
+    stp, stream = _join_stp(spec, parts, configs, n_real_host)
     config = dataclasses.replace(configs[0], circuits=circuits, synapses=synapses,
                                  routes=routes, host=host_routes, codes=codes, stp=stp,
+                                 stp_stream=stream,
                                  placement=Placement(placement, None if np.all(width == 1)
                                                      else width))
     report = _report(graph, spec, [report for _, report in compiled], chips, chip_of)
@@ -287,6 +283,30 @@ def _join(graph, spec, parts, compiled, chip_of, chips):
     resources = {**report.resources,
                  "event outputs": (int(outputs.size), n_chips * spec.n_event_outputs)}
     return config, dataclasses.replace(report, resources=resources)
+
+
+def _join_stp(spec, parts, configs, n_real_host):
+    """The chips' driver plasticity as one, and the streams their drivers serve with
+    hemispheres numbered over the system and the remote stand-ins as the neurons they
+    are (``ChipConfig.stp_stream``)."""
+    if all(cfg.stp is None for cfg in configs):
+        return None, None
+    per = [cfg.stp or DriverSTP.off(spec.n_global_drivers, spec.rows_per_driver)
+           for cfg in configs]
+    stp = DriverSTP(*(np.concatenate([getattr(p, f) for p in per])
+                      for f in ("U", "tau_rec_us", "tau_fac_us")),
+                    rows_per_driver=spec.rows_per_driver)
+    streams = []
+    for c, ((_, (_, remote_cells)), cfg) in enumerate(zip(parts, configs)):
+        key = (np.full((spec.n_global_drivers, 6), -1, np.int64) if cfg.stp_stream is None
+               else cfg.stp_stream.copy())
+        on = key[:, 0] >= 0
+        remote = on & (key[:, 1] >= n_real_host)
+        key[remote, 0] = SOURCE_KIND[NEURON]
+        key[remote, 1] = remote_cells[key[remote, 1] - n_real_host]
+        key[on, 4] += c * spec.n_hemispheres
+        streams.append(key)
+    return stp, np.concatenate(streams)
 
 
 def _report(graph, spec, reports, chips, chip_of) -> MappingReport:

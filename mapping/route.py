@@ -117,6 +117,10 @@ class Routing:
     stp_setting: np.ndarray | None = None
     """Per global driver, the ``Discretised.stp`` setting it holds for the one stream it
     serves (-1: no short-term plasticity); None when no synapse is plastic."""
+    stp_stream: np.ndarray | None = None
+    """``[driver, 6]``: the stream each global driver serves as (source kind, cell,
+    delay tick, sign, hemisphere, first projection), -1 where none: what identifies a
+    stream across recompiles, whichever driver it gets."""
 
     @property
     def drivers_used(self) -> tuple[int, ...]:
@@ -153,16 +157,21 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     rows = np.array([len(d) for d in drivers]) * lay.rows_per_driver
     cap = _host_capacity(e, rows, lay, background)
     try:
-        _assign_hosts(graph, e, rows, cap.copy(), lay)
-        _check_rows(graph, e, split, rows, lay)
-    except (AddressError, RowError) as greedy_error:
-        if not assign_exact(e, rows, cap.free, cap.load, cap.below,
-                            lambda s: _unslot(s, lay), SPLIT_BIT,
-                            _n_slots(lay) // lay.n_hemispheres, HOST_SOURCE):
-            raise greedy_error
-        _check_rows(graph, e, split, rows, lay)
+        try:
+            _assign_hosts(graph, e, rows, cap.copy(), lay)
+            _check_rows(graph, e, split, rows, lay)
+        except (AddressError, RowError) as greedy_error:
+            if not assign_exact(e, rows, cap.free, cap.load, cap.below,
+                                lambda s: _unslot(s, lay), SPLIT_BIT,
+                                _n_slots(lay) // lay.n_hemispheres, HOST_SOURCE):
+                raise greedy_error
+            _check_rows(graph, e, split, rows, lay)
+    except (AddressError, RowError) as error:
+        _blame_streams(error, n_stp, split, lay)
+        raise
     weights, labels, row_sign, slots = _place_synapses(e, split, drivers, rows, lay)
-    stp_setting, stp_slots = _place_streams(streams, split, weights, labels, row_sign, lay)
+    stp_setting, stream_key, stp_slots = _place_streams(streams, split, n_stp, weights,
+                                                        labels, row_sign, lay)
     config = _config(e, split, q, n_stp, lay, background)
     listening = _listening(weights, labels, lay)
     routes = resolve_routes(config)
@@ -173,7 +182,8 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     every = {k: np.concatenate([e[k], streams[k]]) for k in e}
     return Routing(SynapseArrays(weights, labels, row_sign, lay.n_rows), config, routes,
                    _host_routes(every, config, disc, graph, lay, listening),
-                   slots + stp_slots, background, stp_setting if plastic.any() else None)
+                   slots + stp_slots, background, stp_setting if plastic.any() else None,
+                   stream_key if plastic.any() else None)
 
 
 # ------------------------------------------------------------------------- entries
@@ -206,7 +216,8 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
                 bus=np.where(on_chip, out % spec.buses_per_hemisphere, -1),
                 half=np.zeros(n, np.int64), address=np.full(n, -1, np.int64),
                 cls=np.full(n, SHARED, np.int64), row_select=np.zeros(n, np.int64),
-                stp=src.stp[source])
+                stp=src.stp[source], delay_tick=src.delay_tick[source],
+                projection=src.projection[source])
 
 
 def _member_circuits(target: np.ndarray, source: np.ndarray, placement: Placement):
@@ -541,6 +552,8 @@ def _assign_stp(graph: NetworkGraph, streams: dict, split: np.ndarray, q: np.nda
     if streams["source"].size == 0:
         return n_stp
     _check_stream_sources(graph, streams)
+    # NB: a stream is keyed by its virtual source, so its driver may change between
+    # compilations; Routing.stp_stream says which stream each driver holds
     pair = streams["source"] * lay.n_hemispheres + streams["hemi"]
     ids, stream = np.unique(pair, return_inverse=True)
     stream = stream.reshape(-1)
@@ -548,10 +561,12 @@ def _assign_stp(graph: NetworkGraph, streams: dict, split: np.ndarray, q: np.nda
     if per_col.max() > lay.rows_per_driver:
         worst = int(per_col.argmax()) // lay.n_columns
         member = int(np.flatnonzero(stream == worst)[0])
+        target = graph.cell_name(NEURON, int(streams["target"][member]))
         raise RowError(
             f"{graph.cell_name(HOST, int(streams['cell'][member]))} needs "
-            f"{int(per_col.max())} synapses onto one neuron through its short-term plastic "
-            f"synapses, but its stream has one driver of {lay.rows_per_driver} rows (a weight "
+            f"{int(per_col.max())} synapses onto {target} "
+            f"through its short-term plastic synapses (projection '{_plastic_label(graph, HOST)}'"
+            f"), but its stream has one driver of {lay.rows_per_driver} rows (a weight "
             "above the largest code takes parallel synapses); lower the weight or the "
             "number of connections between that pair")
     k = np.arange(lay.drivers_per_bus)
@@ -592,26 +607,51 @@ def _check_stream_sources(graph: NetworkGraph, streams: dict) -> None:
         return
     i = int(other[0])
     neuron = streams["kind"][i] == CHIP
-    who = graph.cell_name(NEURON if neuron else BACKGROUND, int(streams["cell"][i]))
+    kind = NEURON if neuron else BACKGROUND
+    who = graph.cell_name(kind, int(streams["cell"][i]))
+    if not neuron:
+        who = "BackgroundSpikeSource cell" + who[len("spike source"):]
     why = ("a neuron's events carry its event output's row select, which every neuron "
            "sending through that output shares" if neuron else
            "a background generator's events carry one row select for its whole population")
     raise AddressError(
-        f"{who} sends through short-term plastic (TsodyksMarkramSynapse) synapses, but a "
-        "synapse driver updates its plasticity state with every event it accepts, so each "
-        f"plastic stream needs a driver that accepts it alone, and {why}. Drive plastic "
-        "synapses from spike sources (SpikeSourceArray, SpikeSourcePoisson: the host "
-        "chooses their row select), or use StaticSynapse here")
+        f"Projection '{_plastic_label(graph, kind)}': {who} sends through short-term "
+        "plastic (TsodyksMarkramSynapse) synapses, but a synapse driver updates its "
+        "plasticity state with every event it accepts, so each plastic stream needs a "
+        f"driver that accepts it alone, and {why}. Drive plastic synapses from spike "
+        "sources the host plays (SpikeSourceArray, SpikeSourcePoisson: the host chooses "
+        "their row select), or use StaticSynapse here")
 
 
-def _place_streams(streams: dict, split: np.ndarray, weights: np.ndarray, labels: np.ndarray,
-                   row_sign: np.ndarray, lay: RoutingLayout):
+def _plastic_label(graph: NetworkGraph, kind: str) -> str:
+    """The first plastic projection from a population of ``kind``, for messages."""
+    return next((p.label for p in graph.projections
+                 if p.stp is not None and graph.populations[p.pre].kind == kind), "?")
+
+
+def _blame_streams(error: Exception, n_stp: np.ndarray, split: np.ndarray,
+                   lay: RoutingLayout) -> None:
+    """Add to a spike sources' address or row error what the plastic streams took."""
+    if not n_stp.any():
+        return
+    per_class = np.where(split[None, :, None], lay.drivers_per_bus // 2 // N_CLASSES,
+                         lay.drivers_per_bus // N_CLASSES)
+    taken = (n_stp * per_class).sum(axis=(1, 2))
+    where = ", ".join(f"{int(t)} drivers in hemisphere {h}" for h, t in enumerate(taken) if t)
+    error.args = (f"{error.args[0].rstrip('.')}. Short-term plastic streams took whole "
+                  f"spike-source driver classes, {where}, which the other spike sources "
+                  "cannot use: fewer plastic streams leave them more",) + error.args[1:]
+
+
+def _place_streams(streams: dict, split: np.ndarray, n_stp: np.ndarray, weights: np.ndarray,
+                   labels: np.ndarray, row_sign: np.ndarray, lay: RoutingLayout):
     """Put each stream's synapses on its driver's rows (address 0: the driver accepts
-    nothing else). Returns each global driver's setting (-1: none) and what the
-    streams use per bus."""
+    nothing else). Returns each global driver's setting (-1: none) and stream
+    (``Routing.stp_stream``), and per bus what the streams use of the drivers reserved."""
     setting = np.full(lay.n_hemispheres * lay.n_drivers, -1, np.int64)
+    stream = np.full((setting.size, 6), -1, np.int64)
     if streams["source"].size == 0:
-        return setting, ()
+        return setting, stream, ()
     driver = (streams["hemi"] * lay.n_drivers
               + streams["row_select"] * lay.buses_per_hemisphere + streams["bus"])
     key = driver * lay.n_columns + streams["col"]
@@ -623,6 +663,8 @@ def _place_streams(streams: dict, split: np.ndarray, weights: np.ndarray, labels
     labels[row, streams["col"]] = streams["address"]
     row_sign[row] = np.sign(streams["sign"])
     setting[driver] = streams["stp"]
+    stream[driver] = np.stack([streams[k] for k in ("kind", "cell", "delay_tick", "sign",
+                                                     "hemi", "projection")], axis=1)
     uses = []
     group = (streams["hemi"] * lay.buses_per_hemisphere + streams["bus"]) * 2 + streams["half"]
     for g in np.unique(group):
@@ -631,10 +673,11 @@ def _place_streams(streams: dict, split: np.ndarray, weights: np.ndarray, labels
         used = np.unique(row[mine])
         kind = "plastic streams" + ((", lower output", ", upper output")[half] if split[b] else "")
         exc = int(np.sum(row_sign[used] > 0))
-        uses.append(SlotUse(h, b, kind, int(np.unique(driver[mine]).size) * lay.rows_per_driver,
-                            exc, used.size - exc, int(np.unique(streams["source"][mine]).size),
-                            int(mine.sum())))
-    return setting, tuple(uses)
+        per_class = lay.drivers_per_bus // N_CLASSES // (2 if split[b] else 1)
+        reserved = int(n_stp[h, b, half]) * per_class * lay.rows_per_driver
+        uses.append(SlotUse(h, b, kind, reserved, exc, used.size - exc,
+                            int(np.unique(streams["source"][mine]).size), int(mine.sum())))
+    return setting, stream, tuple(uses)
 
 
 # ------------------------------------------------------------------------- rows

@@ -46,7 +46,7 @@ class STPSettings:
     rec_scale_us: float
     fac_scale_us: float
     codes: np.ndarray   # int64 [n_settings, 3]
-    codes_per_parameter: int = 16
+    codes_per_parameter: int   # ChipSpec.stp_code_max + 1
 
     def hardware(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(U, tau_rec_us, tau_fac_us)`` per setting; ``tau_fac_us`` 0 where off."""
@@ -63,19 +63,23 @@ class STPSettings:
 
 
 def discretise(requested: np.ndarray, spec: ChipSpec, name=None,
-               scales: STPSettings | None = None) -> tuple[np.ndarray, STPSettings | None]:
+               scales: STPSettings | None = None,
+               plastic: np.ndarray | None = None) -> tuple[np.ndarray, STPSettings | None]:
     """Driver settings for every connection.
 
     Parameters
     ----------
     requested : array, ``[n, 3]``
-        U, tau_rec (ms), tau_facil (ms) per connection; NaN rows are static synapses.
+        U, tau_rec (ms), tau_facil (ms) per connection.
     name : callable, optional
         ``name(mask)``: the projection of the first connection in ``mask``, for
         error messages.
     scales : STPSettings, optional
         Use these scales instead of choosing them (the chips of one system share the
         scales chosen for the whole network).
+    plastic : array of bool, optional
+        Which connections are plastic (default: those whose U is not NaN); a plastic
+        connection's values must be finite.
 
     Returns
     -------
@@ -90,7 +94,7 @@ def discretise(requested: np.ndarray, spec: ChipSpec, name=None,
         the drivers' range, negative facilitation).
     """
     requested = np.asarray(requested, float).reshape(-1, 3)
-    plastic = ~np.isnan(requested[:, 0])
+    plastic = ~np.isnan(requested[:, 0]) if plastic is None else np.asarray(plastic, bool)
     setting = np.full(len(requested), -1, np.int64)
     if not plastic.any():
         return setting, None
@@ -139,15 +143,17 @@ def _check(values: np.ndarray, spec: ChipSpec, name) -> None:
     u_lo = spec.stp_u_scale_range[0] / m
     tau_lo, tau_hi = spec.bio_range_ms((spec.stp_tau_scale_range_us[0] / m,
                                         spec.stp_tau_scale_range_us[1]))
+    bad_value = ~np.isfinite(values)
     checks = (
-        (0, (values[:, 0] < u_lo * (1 - 1e-9)) | (values[:, 0] > 1.0 + 1e-12),
+        (0, bad_value[:, 0] | (values[:, 0] < u_lo * (1 - 1e-9)) | (values[:, 0] > 1.0 + 1e-12),
          f"U = {{}} is outside the drivers' range {u_lo:g}..1 (a 4-bit utilisation code "
          "times a chip-wide scale)"),
-        (1, (values[:, 1] < tau_lo * (1 - 1e-9)) | (values[:, 1] > tau_hi * (1 + 1e-9)),
+        (1, bad_value[:, 1] | (values[:, 1] < tau_lo * (1 - 1e-9))
+         | (values[:, 1] > tau_hi * (1 + 1e-9)),
          f"tau_rec = {{}} ms is outside the drivers' range {tau_lo:g}..{tau_hi:g} ms (at "
          f"acceleration {spec.acceleration:g}x)"),
-        (2, (values[:, 2] != 0) & ((values[:, 2] < tau_lo * (1 - 1e-9))
-                                   | (values[:, 2] > tau_hi * (1 + 1e-9))),
+        (2, bad_value[:, 2] | (values[:, 2] != 0) & ((values[:, 2] < tau_lo * (1 - 1e-9))
+                                                     | (values[:, 2] > tau_hi * (1 + 1e-9))),
          f"tau_facil = {{}} ms is outside the drivers' range {tau_lo:g}..{tau_hi:g} ms, or 0 "
          "(no facilitation)"),
     )
@@ -188,11 +194,8 @@ def _choose(values: np.ndarray, scale_range, to_codes, to_values, m: int) -> flo
     distinct = np.unique(values)
     proposers = distinct if distinct.size <= _N_CANDIDATE_VALUES else np.quantile(
         distinct, np.linspace(0, 1, _N_CANDIDATE_VALUES))
-    k = np.arange(m)
-    if to_codes is _u_codes:
-        candidates = proposers[:, None] * m / (k[None, :] + 1)
-    else:
-        candidates = proposers[:, None] * (k[None, :] + 1)
+    share = to_values(np.arange(m), 1.0, m)          # value of each code at scale 1
+    candidates = proposers[:, None] / share[None, :]
     candidates = np.unique(np.clip(candidates.ravel(), *scale_range))
     worst = np.array([np.max(np.abs(to_values(to_codes(distinct, c, m), c, m) - distinct)
                              / distinct) for c in candidates])

@@ -25,6 +25,7 @@ from .host_input import host_events
 from .mapping import HOST, NEURON, ChipSpec
 from .mapping.discretize import current_scale
 from .mapping.multichip import compile_system
+from .mapping.stp import PARAMETERS as STP_PARAMETERS
 from .mapping.calibration import calibrate
 
 name = "bss2"
@@ -205,7 +206,7 @@ class State(common.control.BaseState):
         Membranes carry over through model mV (the voltage map may have changed),
         synaptic inputs and pending on-chip input scale with the map's slope; circuits
         of native cells (``native``, per circuit) are in chip units and keep theirs;
-        synapse drivers whose short-term plasticity settings stayed keep their state.
+        each short-term plastic stream keeps its drivers' state.
         """
         new, vm_old, vm_new = self.emulator, old_config.voltage_map, self.config.voltage_map
         ratio = np.where(native, 1.0, vm_new.slope_v_per_mv / vm_old.slope_v_per_mv)
@@ -224,14 +225,10 @@ class State(common.control.BaseState):
         if new._ring.shape == old._ring.shape:
             new._ring[:] = old._ring * ratio
             new._slot_used[:] = old._slot_used
-        if new.stp is not None and old.stp is not None and new.stp.U.size == old.stp.U.size:
-            # drivers that kept their settings keep their plasticity state (the router
-            # gives the same streams the same drivers while the connections stay)
-            same = ((new.stp.U > 0) & (new.stp.U == old.stp.U)
-                    & (new.stp.tau_rec_us == old.stp.tau_rec_us)
-                    & (new.stp.tau_fac_us == old.stp.tau_fac_us))
-            for kept, was in zip(new._stp[:3], old._stp[:3]):   # R, u, time of last event
-                kept[same] = was[same]
+        if new.stp is not None and old.stp is not None:
+            now, before = _same_streams(old_config, self.config)
+            for kept, old_state in zip(new._stp[:3], old._stp[:3]):   # R, u, last event
+                kept[now] = old_state[before]
 
     def readout_needs(self) -> dict:
         """How the chip would read out what is recorded: its fast membrane ADC takes two
@@ -362,7 +359,7 @@ class State(common.control.BaseState):
         if plastic:
             text = "; ".join(f"'{p.label}': " + ", ".join(
                 f"{name} by up to {100 * err:.2f} %"
-                for name, err in zip(("U", "tau_rec", "tau_facil"), p.max_rel_stp_error)
+                for name, err in zip(STP_PARAMETERS, p.max_rel_stp_error)
                 if err > 1e-9) for p in plastic)
             warnings.warn(
                 "the synapse drivers' 4-bit short-term plasticity settings (one scale per "
@@ -405,6 +402,25 @@ class State(common.control.BaseState):
                     f"chips), delivered at the next time step: {first:g}..{last:g} ms. "
                     "Delays from spike sources are exact.",
                     MappingWarning, stacklevel=4)
+
+
+def _same_streams(old, new) -> tuple[np.ndarray, np.ndarray]:
+    """Drivers of ``new`` and of ``old`` (two ChipConfigs) that serve the same plastic
+    stream: the same source, delay, sign, hemisphere and first projection, with the same
+    settings where there is such a driver, else with any. So each stream keeps its state
+    whichever driver it gets, as a NEST synapse keeps its own when its parameters
+    change (and a stream that splits over new settings passes it to both parts)."""
+    def keys(config):
+        stp = config.stp
+        full = np.column_stack([config.stp_stream, stp.U, stp.tau_rec_us, stp.tau_fac_us])
+        return [(d, tuple(k[:6]), tuple(k)) for d, k in enumerate(full.tolist()) if k[0] >= 0]
+    exact, short = {}, {}
+    for d, key, full in keys(old):
+        exact[full] = d
+        short.setdefault(key, d)
+    pairs = [(d, exact.get(full, short.get(key))) for d, key, full in keys(new)]
+    pairs = np.array([p for p in pairs if p[1] is not None], np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
 
 
 def _joined(a, b):

@@ -165,14 +165,21 @@ def test_more_streams_than_drivers_are_refused_naming_the_hemisphere():
         route(g, discretize(g, SPEC), place_in_order(g, SPEC), SPEC)
 
 
-def test_a_stream_label_reaches_only_its_driver():
-    g = graph([sources("in", 2), neurons("n", 2)],
-              [plastic(all_to_all("p", 0, 1, 2, 2, 0.5))])
+def test_a_plastic_driver_accepts_one_row_select_of_one_bus():
+    """Unpruned, through the fabric: of every label a host input can send (each PADI
+    bus, each row select), only one reaches each plastic driver, and no neuron's."""
+    g = _network()
     disc = discretize(g, SPEC)
     routing = route(g, disc, place_in_order(g, SPEC), SPEC)
-    for k in range(32):    # every row select on bus 0, address 0
-        ev = resolve_inputs(routing.config, [0], [host_label(0, k, 0, routing.config.layout)],
-                            [0])
-        drivers = set((ev.row // 2).tolist())
-        plastic_drivers = {d for d in drivers if routing.stp_setting[d] >= 0}
-        assert len(plastic_drivers) <= 1
+    lay = routing.config.layout
+    bus, rs = np.meshgrid(np.arange(lay.n_buses), np.arange(1 << lay.row_select_bits))
+    labels = host_label(bus.ravel(), rs.ravel(), 0, lay)
+    ev = resolve_inputs(routing.config, np.arange(labels.size), labels,
+                        np.full(labels.size, int(lay.host_input(0))))
+    heard = {}
+    for group, row in zip(ev.group.tolist(), ev.row.tolist()):
+        heard.setdefault(row // 2, set()).add(group)
+    plastic_drivers = np.flatnonzero(routing.stp_setting >= 0)
+    assert all(len(heard[d]) == 1 for d in plastic_drivers)
+    full = resolve_routes(routing.config)
+    assert not set((full.row // 2).tolist()) & set(plastic_drivers.tolist())

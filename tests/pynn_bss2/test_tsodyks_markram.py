@@ -213,3 +213,59 @@ def test_neurons_on_another_chip_are_plastic_sources():
     assert spikes.size >= 4
     delivered = np.ceil((spikes + 1.3) / 0.1 - 1e-9) * 0.1
     np.testing.assert_allclose(R, _resources(delivered), rtol=1e-9)
+
+
+def _depressed(times, U, tau_rec):
+    """R after the last of ``times`` without facilitation, U per spike."""
+    R, last = 1.0, -np.inf
+    for t, u in zip(times, np.broadcast_to(U, np.shape(times))):
+        R = 1 - (1 - R) * np.exp(-(t - last) / tau_rec)
+        R -= u * R
+        last = t
+    return R
+
+
+def test_each_stream_keeps_its_state_when_settings_change_or_streams_appear():
+    """Between runs U changes and a new plastic projection from the same source
+    appears: the recompiled chip gives streams other drivers, but each keeps its own
+    state (as NEST's synapses do), and the new one starts fresh."""
+    sim = pynn_bss2
+    setup(sim)
+    trains = [[10.0, 15.0, 20.0, 25.0, 30.0, 50.0, 55.0, 60.0], [12.0, 45.0, 58.0]]
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=trains))
+    cells = sim.Population(3, sim.IF_curr_exp(**CELL))
+    prj = sim.Projection(src, cells[0:2], sim.OneToOneConnector(),
+                         sim.TsodyksMarkramSynapse(weight=0.5, delay=1.0, U=0.5, tau_rec=200.0))
+    sim.run(40.0)
+    prj.set(U=0.45)
+    sim.Projection(src[0:1], cells[2:3], sim.AllToAllConnector(),
+                   sim.TsodyksMarkramSynapse(weight=0.5, delay=1.0, U=0.2, tau_rec=300.0))
+    sim.run(40.0)
+    state = sim.simulator.state
+    key, U = state.config.stp_stream, state.config.stp.U
+    R = state.emulator.stp_state["R"]
+    sim.end()
+
+    def driver(cell, u):
+        (d,) = np.flatnonzero((key[:, 1] == cell) & np.isclose(U, u))
+        return d
+
+    for cell, train in enumerate(trains):
+        t = np.array(train)
+        want = _depressed(t + 1.0, np.where(t < 40.0, 0.5, 0.45), 200.0)
+        assert R[driver(cell, 0.45)] == pytest.approx(want, rel=1e-12)
+    late = np.array(trains[0])[np.array(trains[0]) > 40.0] + 1.0
+    assert R[driver(0, 0.2)] == pytest.approx(_depressed(late, 0.2, 300.0), rel=1e-12)
+
+
+def test_non_finite_plasticity_parameters_are_refused():
+    sim = pynn_bss2
+    setup(sim)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    cell = sim.Population(1, sim.IF_curr_exp())
+    sim.Projection(src, cell, sim.AllToAllConnector(),
+                   sim.TsodyksMarkramSynapse(weight=0.1, U=np.nan), label="nan U")
+    with pytest.raises(pynn_bss2.errors.ParameterRangeError,
+                       match="Projection 'nan U': U = nan is outside the drivers' range"):
+        sim.run(10.0)
+    sim.end()
