@@ -5,6 +5,7 @@ Installed as ``pynn_bss2.cython_core``. It knows arrays, not PyNN and not the ma
 from .emulator import (  # noqa: F401
     BusLimits,
     Compartments,
+    CorrelationSensors,
     DriverSTP,
     Noise,
     CircuitParameters,

@@ -22,6 +22,8 @@ The model is in docs/emulator.md; this is its integration scheme:
    against its PADI bus and dropped when
    the bus's backlog is full; a synapse driver with short-term plasticity updates its
    state once per bus event it receives and scales the event's amplitudes on its rows;
+   the correlation sensors of plastic synapses see the step's spikes (post), then the
+   events delivered (pre);
 5. recorded observables are sampled at multiples of the interval.
 
 Everything runs without the GIL and allocates nothing; sizes come from the array
@@ -436,6 +438,20 @@ cdef struct Syn:
     int64_t* last_event      # id of the driver's last event (-1: none yet)
     int64_t rows_per_driver  # driver d drives global rows d * rows_per_driver ..
     int64_t event            # id of the bus event being delivered
+    # correlation sensors of the plastic synapses; plastic NULL: none anywhere
+    const int64_t* plastic   # [synapse table entry] its plastic synapse, -1: static
+    const int64_t* sens_ptr  # [circuit + 1] CSR: plastic synapses whose line is circuit's
+    const int64_t* sens_idx
+    double tau_causal        # us
+    double tau_acausal       # us
+    double per_pair          # LSB per pair at zero delay
+    double max_lsb           # the accumulators saturate here
+    double* x                # [plastic] pre trace right after the last pre event
+    double* tpre             # [plastic] us, the last pre event (-inf: none)
+    double* causal           # [plastic] LSB
+    double* acausal          # [plastic] LSB
+    double* y                # [circuit] post trace right after the last spike
+    double* tpost            # [circuit] us, the last spike (-inf: none)
 
 
 cdef inline double _stp_efficacy(Syn* s, int64_t d, double t) noexcept nogil:
@@ -459,10 +475,55 @@ cdef inline double _stp_efficacy(Syn* s, int64_t d, double t) noexcept nogil:
     return s.eff[d]
 
 
+cdef void _sense_pre(Syn* s, int64_t lo, int64_t hi, double t) noexcept nogil:
+    """A pre event at ``t`` us reaches the synapse table entries ``lo .. hi - 1``: each
+    plastic one pairs it with its circuit's post trace (acausal), then steps its pre
+    trace. A pre event out of time order (a host event before a pending on-chip one)
+    counts as simultaneous with the later one."""
+    cdef int64_t k, p, n
+    cdef double a, d
+    for k in range(lo, hi):
+        p = s.plastic[k]
+        if p < 0:
+            continue
+        n = s.tgt[k]
+        a = s.acausal[p] + s.per_pair * s.y[n] * exp(-(t - s.tpost[n]) / s.tau_acausal)
+        s.acausal[p] = a if a < s.max_lsb else s.max_lsb
+        d = t - s.tpre[p]
+        if d < 0.0:
+            d = 0.0
+        s.x[p] = s.x[p] * exp(-d / s.tau_causal) + 1.0
+        if t > s.tpre[p]:
+            s.tpre[p] = t
+
+
+cdef void _sense_post(Syn* s, int64_t n, double t) noexcept nogil:
+    """A spike of circuit ``n`` at ``t`` us: each plastic synapse feeding it pairs it with
+    its pre trace (causal), then the circuit's post trace steps. A synapse whose last pre
+    event is still on its way (``tpre > t``: on-chip latency) pairs that one as post
+    before pre (acausal) and only its earlier ones as causal."""
+    cdef int64_t k, p
+    cdef double a, d
+    for k in range(s.sens_ptr[n], s.sens_ptr[n + 1]):
+        p = s.sens_idx[k]
+        d = t - s.tpre[p]
+        if d >= 0.0:
+            a = s.causal[p] + s.per_pair * s.x[p] * exp(-d / s.tau_causal)
+        else:
+            a = s.causal[p] + s.per_pair * (s.x[p] - 1.0) * exp(-d / s.tau_causal)
+            s.acausal[p] = s.acausal[p] + s.per_pair * exp(d / s.tau_acausal)
+            if s.acausal[p] > s.max_lsb:
+                s.acausal[p] = s.max_lsb
+        s.causal[p] = a if a < s.max_lsb else s.max_lsb
+    s.y[n] = s.y[n] * exp(-(t - s.tpost[n]) / s.tau_acausal) + 1.0
+    s.tpost[n] = t
+
+
 cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double t, double* to_e,
                           double* to_i) noexcept nogil:
     """Add one event on global row ``g`` with ``address``, arriving at ``t`` us, to the
-    lines it reaches (scaled by its driver's short-term plasticity where that is on)."""
+    lines it reaches (scaled by its driver's short-term plasticity where that is on), and
+    show it to the correlation sensors of the plastic synapses it reaches."""
     cdef int64_t k, key = g * s.n_addr + address, d
     cdef int8_t sign = s.row_sign[g]
     cdef double* to = to_e if sign > 0 else to_i
@@ -474,6 +535,8 @@ cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double t, double* 
             eff = _stp_efficacy(s, d, t)
             if sign == 0 or address >= s.n_addr:
                 return
+            if s.plastic != NULL:
+                _sense_pre(s, s.ptr[key], s.ptr[key + 1], t)
             if s.noise > 0.0:
                 for k in range(s.ptr[key], s.ptr[key + 1]):
                     s.rng = _xorshift(s.rng)
@@ -484,6 +547,8 @@ cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double t, double* 
             return
     if sign == 0 or address >= s.n_addr:
         return
+    if s.plastic != NULL:
+        _sense_pre(s, s.ptr[key], s.ptr[key + 1], t)
     if s.noise > 0.0:
         for k in range(s.ptr[key], s.ptr[key + 1]):
             s.rng = _xorshift(s.rng)
@@ -588,6 +653,20 @@ def run_chip(
     double[::1] stp_eff,               # [n_drivers] efficacy of the last event
     int64_t[::1] stp_last_event,       # [n_drivers] id of the last event (-1: none)
     int64_t[::1] event_counter,        # [1] bus events so far: the next event's id
+    # correlation sensors of the plastic synapses (empty syn_plastic: none anywhere)
+    const int64_t[::1] syn_plastic,    # [synapse table entries] plastic synapse, -1: static
+    const int64_t[::1] sens_ptr,       # [n_circuits + 1] CSR: root circuit -> plastic synapses
+    const int64_t[::1] sens_idx,       # [n_plastic] the plastic synapses, by root circuit
+    double tau_causal,                 # us, decay of the pre traces
+    double tau_acausal,                # us, decay of the post traces
+    double per_pair,                   # LSB a pair adds at zero delay
+    double max_lsb,                    # LSB, the accumulators saturate here
+    double[::1] sens_x,                # [n_plastic] pre trace after the last pre event
+    double[::1] sens_tpre,             # [n_plastic] us, last pre event (-inf: none)
+    double[::1] sens_causal,           # [n_plastic] LSB, pre-post pairs
+    double[::1] sens_acausal,          # [n_plastic] LSB, post-pre pairs
+    double[::1] sens_y,                # [n_circuits] post trace after the last spike
+    double[::1] sens_tpost,            # [n_circuits] us, last spike (-inf: none)
     # on-chip routing: circuit -> events (CSR)
     const int64_t[::1] route_ptr,
     const int32_t[::1] route_row,
@@ -692,6 +771,22 @@ def run_chip(
         syn.R = &stp_R[0]; syn.u = &stp_u[0]; syn.t_last = &stp_t_last[0]
         syn.eff = &stp_eff[0]; syn.last_event = &stp_last_event[0]
         syn.rows_per_driver = rows_per_driver
+    syn.plastic = NULL
+    cdef Py_ssize_t n_plastic = sens_x.shape[0]
+    if syn_plastic.shape[0] > 0:
+        if (syn_plastic.shape[0] != syn_target.shape[0] or sens_ptr.shape[0] != N + 1
+                or sens_idx.shape[0] != n_plastic or sens_tpre.shape[0] != n_plastic
+                or sens_causal.shape[0] != n_plastic or sens_acausal.shape[0] != n_plastic
+                or sens_y.shape[0] != N or sens_tpost.shape[0] != N or n_plastic == 0):
+            raise ValueError("run_chip: the correlation sensor arrays differ in length")
+        if not (tau_causal > 0.0 and tau_acausal > 0.0):
+            raise ValueError("run_chip: the correlation sensors need time constants > 0")
+        syn.plastic = &syn_plastic[0]; syn.sens_ptr = &sens_ptr[0]; syn.sens_idx = &sens_idx[0]
+        syn.tau_causal = tau_causal; syn.tau_acausal = tau_acausal
+        syn.per_pair = per_pair; syn.max_lsb = max_lsb
+        syn.x = &sens_x[0]; syn.tpre = &sens_tpre[0]
+        syn.causal = &sens_causal[0]; syn.acausal = &sens_acausal[0]
+        syn.y = &sens_y[0]; syn.tpost = &sens_tpost[0]
 
     with nogil:
         for done in range(n_steps):
@@ -737,6 +832,11 @@ def run_chip(
             # 3: membrane noise
             if has_noise:
                 _membrane_noise(c.P + P_NOISE * S, N, t_s + h, &v[0], &reset_end[0], &rng[0])
+            # the step's spikes reach the correlation sensors before the events at its
+            # end: a post spike in the step and a pre event at its end pair post first
+            if syn.plastic != NULL:
+                for j in range(first_new, c.n_spikes):
+                    _sense_post(&syn, c.spike_circuit[j], c.spike_time[j])
             # 4: events due at the step's end (the lines decayed in the fast pass)
             for b in range(n_buses):
                 bucket[b] = bucket[b] - drain if bucket[b] > drain else 0.0

@@ -175,6 +175,80 @@ class DriverSTP:
 
 
 @dataclass(frozen=True)
+class CorrelationSensors:
+    """The correlation sensors of the plastic synapses (chip.md, Synapses): every synapse
+    listed here (global row ``row[p]``, column ``column[p]``) is plastic and has a causal
+    (pre before post) and an acausal (post before pre) sensor.
+
+    The model (all-to-all pairing through exponential traces, as NEST's ``stdp_synapse``)
+    is in docs/emulator.md: each pair of a pre event at ``t_pre`` and a spike of the
+    circuit the synapse feeds at ``t_post`` adds ``per_pair * exp(-|t_post - t_pre| / tau)``
+    LSB to the causal (``tau_causal_us``) or acausal (``tau_acausal_us``) accumulator,
+    which saturates at ``max_lsb``. The plasticity processors read them
+    (:meth:`Emulator.read_sensors`), reset them (:meth:`Emulator.reset_sensors`) and
+    write weights (:meth:`Emulator.set_plastic_weights`).
+    """
+
+    row: np.ndarray        # int64 [n_plastic]: global synapse row of each plastic synapse
+    column: np.ndarray     # int64 [n_plastic]
+    tau_causal_us: float   # > 0
+    tau_acausal_us: float  # > 0
+    per_pair: float = 0.5  # LSB per pair at zero delay
+    max_lsb: float = 255.0
+
+    def __post_init__(self):
+        for name in ("row", "column"):
+            raw = getattr(self, name)
+            try:
+                value = np.array(raw)
+                if value.size and not (np.issubdtype(value.dtype, np.integer)
+                                       or np.array_equal(value, np.round(value))):
+                    raise ValueError("not integers")
+                value = value.astype(np.int64)
+            except (TypeError, ValueError) as err:
+                raise EmulationError(f"CorrelationSensors.{name} = {raw!r} must be integers, "
+                                     f"one per plastic synapse: {err}") from None
+            if value.ndim != 1:
+                raise EmulationError(f"CorrelationSensors.{name} has shape {value.shape}; it "
+                                     "needs one value per plastic synapse (1-D)")
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+        if self.row.shape != self.column.shape:
+            raise EmulationError(f"CorrelationSensors.row has {self.row.size} entries and "
+                                 f"column {self.column.size}; give one (row, column) per "
+                                 "plastic synapse")
+        rules = (("tau_causal_us", lambda v: v > 0.0 and np.isfinite(v), "a finite time > 0 us"),
+                 ("tau_acausal_us", lambda v: v > 0.0 and np.isfinite(v),
+                  "a finite time > 0 us"),
+                 ("per_pair", lambda v: v >= 0.0 and np.isfinite(v), "finite and >= 0 LSB"),
+                 ("max_lsb", lambda v: v > 0.0 and np.isfinite(v), "finite and > 0 LSB"))
+        for name, ok, rule in rules:
+            raw = getattr(self, name)
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                value = None
+            if isinstance(raw, (bool, np.bool_)) or value is None or not ok(value):
+                raise EmulationError(f"CorrelationSensors.{name} = {raw!r} must be {rule}")
+            object.__setattr__(self, name, value)
+        if self.row.size:
+            pairs = np.stack([self.row, self.column], axis=1)
+            _, first, count = np.unique(pairs, axis=0, return_index=True, return_counts=True)
+            if count.max() > 1:
+                p = int(np.sort(first[count > 1])[0])
+                again = np.flatnonzero((self.row == self.row[p]) & (self.column == self.column[p]))
+                raise EmulationError(
+                    f"CorrelationSensors lists the synapse at row {self.row[p]}, column "
+                    f"{self.column[p]} more than once (plastic synapses {again.tolist()}); "
+                    "each synapse has one pair of sensors")
+
+    @property
+    def n_plastic(self) -> int:
+        """Plastic synapses (with sensors)."""
+        return int(self.row.size)
+
+
+@dataclass(frozen=True)
 class RawOutput:
     """What one emulator run produced, in hardware units.
 
@@ -203,26 +277,41 @@ def csr_ptr(owner: np.ndarray, n_owners: int) -> np.ndarray:
     return ptr
 
 
-def synapse_table(synapses: SynapseArrays, params: CircuitParameters, target: np.ndarray):
+def synapse_table(synapses: SynapseArrays, params: CircuitParameters, target: np.ndarray,
+                  keep: np.ndarray | None = None):
     """The synapses that respond to each (global row, address), as the kernel's CSR.
 
     Returns ``(ptr, target, amplitude, row_sign, n_addresses)``: the synapses of row
     ``g`` and address ``a`` are ``ptr[g * n_addresses + a]`` to the next entry, each
     with the circuit whose synaptic line it feeds and ``weight * gain`` (nA or nS).
-    Synapses with weight 0 or on rows that are off are left out; within one entry the
-    columns keep their order.
+    Synapses with weight 0 or on rows that are off are left out, except those ``keep``
+    (bool, the weights' shape) marks on rows that are on (plastic synapses, which may
+    grow again); within one entry the columns keep their order.
     """
+    return _synapse_layout(synapses, params, target, keep)[0]
+
+
+def _synapse_layout(synapses, params, target, keep=None):
+    """:func:`synapse_table` and the table entry of every synapse in it (``[rows,
+    columns]`` int64, -1 where left out)."""
     weights = np.asarray(synapses.weights)
     labels = np.asarray(synapses.labels).astype(np.int64)
     sign = np.ascontiguousarray(synapses.row_sign, np.int8)
     n_addr = int(labels.max()) + 1 if labels.size else 1
-    g, col = np.nonzero((weights > 0) & (sign[:, None] != 0))
+    present = weights > 0
+    if keep is not None:
+        present = present | keep
+    g, col = np.nonzero(present & (sign[:, None] != 0))
     circuit = (g // synapses.n_rows) * weights.shape[1] + col
     gain = np.where(sign[g] > 0, params.gain_exc[circuit], params.gain_inh[circuit])
     key = g * n_addr + labels[g, col]
     order = np.argsort(key, kind="stable")
-    return (csr_ptr(key, len(sign) * n_addr), np.ascontiguousarray(target[circuit[order]], np.int32),
-            np.ascontiguousarray(weights[g, col][order] * gain[order], float), sign, n_addr)
+    table = (csr_ptr(key, len(sign) * n_addr),
+             np.ascontiguousarray(target[circuit[order]], np.int32),
+             np.ascontiguousarray(weights[g, col][order] * gain[order], float), sign, n_addr)
+    entry = np.full(weights.shape, -1, np.int64)
+    entry[g[order], col[order]] = np.arange(order.size)
+    return table, entry
 
 
 class Emulator:
@@ -252,12 +341,17 @@ class Emulator:
     stp : DriverSTP, optional
         Short-term plasticity of the synapse drivers (default: none anywhere). Its
         drivers times ``rows_per_driver`` must be the global synapse rows.
+    sensors : CorrelationSensors, optional
+        The plastic synapses and their correlation sensors (default: none). Each must
+        be on a row that is on (its weight may be 0: its label still selects it, and it
+        can grow); their weights then change only through :meth:`set_plastic_weights`.
     """
 
     def __init__(self, circuits: CircuitParameters, synapses: SynapseArrays,
                  routes: EventRoutes, dt_us: float, tick_us: float, latency_us: float,
                  compartments: Compartments | None = None, noise: Noise | None = None,
-                 bus_limits: BusLimits | None = None, stp: DriverSTP | None = None):
+                 bus_limits: BusLimits | None = None, stp: DriverSTP | None = None,
+                 sensors: CorrelationSensors | None = None):
         n = circuits.n
         self.compartments = compartments or Compartments.none(n)
         problems = check(circuits, self.compartments)
@@ -273,6 +367,11 @@ class Emulator:
                 f"= {stp.n_drivers * stp.rows_per_driver} rows, but the synapse arrays have "
                 f"{n_rows} global rows; give one entry per driver "
                 f"({n_rows / stp.rows_per_driver:g} drivers)")
+        if sensors is not None and not isinstance(sensors, CorrelationSensors):
+            raise EmulationError(f"sensors must be CorrelationSensors or None, not "
+                                 f"{type(sensors).__name__}")
+        if sensors is not None:
+            self._check_sensors(sensors, synapses)
         if problems:
             raise EmulationError("the emulator cannot run these settings: "
                                  + "; ".join(problems) + ". These are hardware units; "
@@ -298,7 +397,37 @@ class Emulator:
                        int(np.any(row("P_SATE") > 0) or np.any(row("P_SATI") > 0)),
                        int(np.any(row("P_NOISE") > 0)))
         self._target = np.ascontiguousarray(self.compartments.short_root, np.int32)
-        self._syn = synapse_table(synapses, self.merged, self._target)
+        self.sensors = sensors
+        n_plastic = sensors.n_plastic if sensors is not None else 0
+        keep = None
+        if n_plastic:
+            keep = np.zeros(np.shape(synapses.weights), bool)
+            keep[sensors.row, sensors.column] = True
+        self._syn, entry = _synapse_layout(synapses, self.merged, self._target, keep)
+        if n_plastic:
+            # the kernel's sensor tables: table entry -> plastic synapse, root -> plastic
+            self._plastic_entry = entry[sensors.row, sensors.column]
+            syn_plastic = np.full(self._syn[1].size, -1, np.int64)
+            syn_plastic[self._plastic_entry] = np.arange(n_plastic)
+            n_cols = np.shape(synapses.weights)[1]
+            circuit = (sensors.row // synapses.n_rows) * n_cols + sensors.column
+            root = self._target[circuit].astype(np.int64)
+            by_root = np.argsort(root, kind="stable")
+            self._sens_tables = (syn_plastic, csr_ptr(root, n), by_root.astype(np.int64))
+            sign = np.asarray(synapses.row_sign)[sensors.row]
+            self._plastic_gain = np.where(sign > 0, self.merged.gain_exc[circuit],
+                                          self.merged.gain_inh[circuit]).astype(float)
+            self._plastic_codes = np.asarray(synapses.weights)[sensors.row,
+                                                               sensors.column].astype(np.uint8)
+            self._sens_par = (sensors.tau_causal_us, sensors.tau_acausal_us,
+                              sensors.per_pair, sensors.max_lsb)
+        else:  # empty arrays switch the sensors off in the kernel
+            self._plastic_entry = np.zeros(0, np.int64)
+            self._sens_tables = (np.zeros(0, np.int64), np.zeros(0, np.int64),
+                                 np.zeros(0, np.int64))
+            self._plastic_gain = np.zeros(0)
+            self._plastic_codes = np.zeros(0, np.uint8)
+            self._sens_par = (1.0, 1.0, 0.0, 0.0)
         line = np.asarray(self.compartments.line, np.int32)
         self._line = np.where(self._target == np.arange(n), line, -1).astype(np.int32)
         self._n_lines = int(self._line.max()) + 1 if n and self._line.max() >= 0 else 0
@@ -308,10 +437,35 @@ class Emulator:
         self._max_per_step = min(int(np.ceil(self.dt_us / shortest)) + 1, MAX_SPIKES_PER_STEP)
         self.reset()
 
+    @staticmethod
+    def _check_sensors(sensors: CorrelationSensors, synapses: SynapseArrays) -> None:
+        """The plastic synapses exist, and respond: on a row that is on."""
+        weights = np.asarray(synapses.weights)
+        sign = np.asarray(synapses.row_sign)
+        rows, cols = weights.shape
+        for name, value, size in (("row", sensors.row, rows), ("column", sensors.column, cols)):
+            bad = (value < 0) | (value >= size)
+            if bad.any():
+                p = int(np.flatnonzero(bad)[0])
+                raise EmulationError(
+                    f"CorrelationSensors.{name}[{p}] = {int(value[p])} (plastic synapse {p}) "
+                    f"is outside the synapse arrays' {size} {name}s")
+        for bad, why in ((sign[sensors.row] == 0, "is on a synapse row that is off"),):
+            if bad.any():
+                p = int(np.flatnonzero(bad)[0])
+                more = f" ({int(bad.sum()) - 1} more too)" if bad.sum() > 1 else ""
+                raise EmulationError(
+                    f"plastic synapse {p} (row {int(sensors.row[p])}, column "
+                    f"{int(sensors.column[p])}) {why}{more}: its sensors would never see an "
+                    "event; this is a compiler bug (report it) or a wrong CorrelationSensors")
+
     def reset(self) -> None:
         """Return to t = 0: initial membranes, no input, no pending events.
 
         The noise generators restart from their seed, so a reset replays a run exactly.
+        The correlation sensors' traces and accumulators return to zero; the plastic
+        synapses keep the weights last set (as NEST keeps learned weights): a reset
+        replays a run exactly only if the weights are the same.
         """
         n = self.n_circuits
         self.step = 0
@@ -340,6 +494,65 @@ class Emulator:
         self._stp = (np.ones(n_drivers), np.zeros(n_drivers), np.full(n_drivers, -np.inf),
                      np.zeros(n_drivers), np.full(n_drivers, -1, np.int64))
         self._event_counter = np.zeros(1, np.int64)
+        # correlation sensors: pre traces and their times, accumulators (LSB) per plastic
+        # synapse; post traces and their times per circuit
+        n_plastic = self._plastic_codes.size
+        self._sens = (np.zeros(n_plastic), np.full(n_plastic, -np.inf), np.zeros(n_plastic),
+                      np.zeros(n_plastic), np.zeros(n if n_plastic else 0),
+                      np.full(n if n_plastic else 0, -np.inf))
+
+    def read_sensors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the ``(causal, acausal)`` accumulators in LSB (saturated at
+        ``max_lsb``), one per plastic synapse in the order of ``sensors.row``; empty
+        without sensors. Reading does not reset them (:meth:`reset_sensors` does)."""
+        return self._sens[2].copy(), self._sens[3].copy()
+
+    def reset_sensors(self, which=None) -> None:
+        """Zero the accumulators of all plastic synapses, or of those at indices
+        ``which``; the traces (and so the pairing with earlier events) carry on."""
+        if which is None:
+            self._sens[2][:] = 0.0
+            self._sens[3][:] = 0.0
+            return
+        which = np.asarray(which)
+        if which.size == 0:
+            return
+        n_plastic = self._plastic_codes.size
+        if which.dtype != bool and which.size and (
+                not np.issubdtype(which.dtype, np.integer) or which.min() < -n_plastic
+                or which.max() >= n_plastic):
+            raise EmulationError(f"reset_sensors: which = {which.tolist()!r} must index the "
+                                 f"{n_plastic} plastic synapses")
+        self._sens[2][which] = 0.0
+        self._sens[3][which] = 0.0
+
+    @property
+    def plastic_weights(self) -> np.ndarray:
+        """The plastic synapses' current 6-bit weights (uint8 copy, sensors order)."""
+        return self._plastic_codes.copy()
+
+    def set_plastic_weights(self, codes) -> None:
+        """New 6-bit weights (0 .. 63, one per plastic synapse in sensors order), in effect
+        from the current time: each plastic synapse's amplitude becomes ``code * gain``.
+        A weight of 0 keeps the synapse (amplitude 0) and its sensors working."""
+        n_plastic = self._plastic_codes.size
+        raw = np.asarray(codes)
+        if raw.shape != (n_plastic,):
+            raise EmulationError(f"set_plastic_weights: codes have shape {raw.shape}; need "
+                                 f"({n_plastic},), one weight per plastic synapse")
+        try:
+            value = raw.astype(float)
+        except (TypeError, ValueError):
+            value = np.full(raw.shape, np.nan)
+        bad = ~(np.isfinite(value) & (value == np.round(value)) & (value >= 0) & (value <= 63))
+        if raw.dtype == bool:
+            bad[:] = True
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise EmulationError(f"set_plastic_weights: codes[{k}] = {raw[k]!r} is not a "
+                                 "6-bit weight (an integer 0 .. 63)")
+        self._plastic_codes = raw.astype(np.uint8)
+        self._syn[2][self._plastic_entry] = self._plastic_codes * self._plastic_gain
 
     @property
     def stp_state(self) -> dict:
@@ -506,6 +719,7 @@ class Emulator:
                 self._params, self.dt_us, self.latency_us, *self._modes,
                 *self._syn, float(self.noise.synaptic), self._syn_rng,
                 *self._stp_par, self._rows_per_driver, *self._stp, self._event_counter,
+                *self._sens_tables, *self._sens_par, *self._sens,
                 r.ptr, r.row, r.address, r.bus, np.ascontiguousarray(r.delay, float),
                 self._ring, self._slot_used, *host, cursor, *schedule,
                 self._bucket, drain, bus_capacity, dropped, self._line, self._n_lines,

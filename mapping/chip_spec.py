@@ -87,6 +87,22 @@ class ChipSpec:
     rows_per_driver: int = 2
     """Synapse rows fed by one driver: an event selecting a driver reaches the
     synapses of both its rows (chip.md: Synapses)."""
+    correlation_tau_range_us: tuple[float, float] = (2.0, 30.0)
+    """Time constant of the synapses' causal and acausal correlation sensors
+    (chip.md: Synapses)."""
+    correlation_lsb_per_pair: float = 0.5
+    """Charge a correlation sensor adds per pair at zero delay, in ADC LSB (chip.md:
+    Synapses)."""
+    correlation_bits: int = 8
+    """Resolution of a correlation sensor's read through the column ADC (chip.md:
+    Synapses)."""
+    ppu_period_us: float = 1000.0
+    """Default period of the plasticity processors' STDP kernel: sensors read and reset,
+    weights written (``setup(stdp_period=...)`` sets another; assumed: chip.md gives the
+    processors, not a period. A 250 MHz processor sweeps 256 rows of 128-lane vectors in
+    a few us; at half a sensor LSB per pair, a period must gather several pairs)."""
+    ppu_period_min_us: float = 5.0
+    """Shortest period of the STDP kernel: its sweep of both arrays (assumed)."""
     stp_code_max: int = 15
     """Largest 4-bit short-term-plasticity setting of a synapse driver: utilisation,
     recovery and facilitation each (chip.md: Synapses)."""

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..cython_core import CircuitParameters, DriverSTP, EventRoutes, SynapseArrays
+from ..cython_core import (CircuitParameters, CorrelationSensors, DriverSTP, EventRoutes,
+                           SynapseArrays)
 from .chip_spec import ChipSpec
 from .discretize import Discretised, ProjectionStats, VoltageMap
 from .native import SEARCHED
@@ -40,6 +41,10 @@ class ChipConfig:
     stp_stream: np.ndarray | None = None
     """The stream each driver serves (``route.Routing.stp_stream``; hemispheres numbered
     over the chips of a system, neurons of other chips as neurons)."""
+    sensors: CorrelationSensors | None = None
+    """The correlation sensors of the synapses with STDP (None: no STDP)."""
+    learning: object = None
+    """``ppu.Learning``: the rule the plasticity processors apply to them."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,18 @@ def assemble(spec: ChipSpec, dt_us: float, disc: Discretised, placement: Placeme
     return ChipConfig(spec, dt_us, spec.pathway_latency_us, CircuitParameters(**fields),
                       routing.synapses, routing.routes, routing.host, placement,
                       disc.voltage_map, codes=codes, stp=driver_stp(disc, routing, spec),
-                      stp_stream=routing.stp_stream)
+                      stp_stream=routing.stp_stream, sensors=_sensors(disc, routing, spec),
+                      learning=disc.learning)
+
+
+def _sensors(disc: Discretised, routing: Routing, spec: ChipSpec) -> CorrelationSensors | None:
+    """The plastic synapses' correlation sensors, with the rule's time constants."""
+    if disc.learning is None:
+        return None
+    row, col = routing.learning_rows
+    return CorrelationSensors(row, col, disc.learning.tau_causal_us,
+                              disc.learning.tau_acausal_us, spec.correlation_lsb_per_pair,
+                              float((1 << spec.correlation_bits) - 1))
 
 
 def driver_stp(disc: Discretised, routing: Routing, spec: ChipSpec) -> DriverSTP | None:

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ParameterRangeError
 from . import native as native_mod
+from . import ppu
 from . import stp as stp_mod
 from .chip_spec import ChipSpec
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph, is_native
@@ -112,6 +113,7 @@ class Discretised:
     projections: tuple[ProjectionStats, ...]
     codes: dict = None      # native.NativeSettings.codes: CapMem codes raw cells fix
     stp: stp_mod.STPSettings | None = None   # the drivers' short-term plasticity settings
+    learning: ppu.Learning | None = None     # the synapses with STDP, and their rule
 
 
 def discretize(graph: NetworkGraph, spec: ChipSpec,
@@ -140,9 +142,11 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     stats = _projection_stats(graph, spec, conn, weight, codes, gains, sources,
                               synapses, (latency_ms, latency_ms + graph.dt_ms))
     keep = codes > 0
+    keep[conn["synapse"][conn["learning"]]] = True   # a plastic synapse at 0 can grow
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
-                       stats, native.codes, conn["stp_settings"])
+                       stats, native.codes, conn["stp_settings"],
+                       _learning(conn, sources, synapses, gains, keep, spec))
 
 
 def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
@@ -159,8 +163,13 @@ def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
     conn["stp_setting"], conn["stp_settings"] = stp_mod.discretise(
         conn["stp"], spec, lambda pick: labels.get(int(conn["projection"][pick][0]), ""),
         stp_scales, conn["plastic"])
+    learning = conn["learning"]
+    ppu.check(conn["stdp"][learning], conn["projection"][learning], labels, spec)
     sources, synapses, weight = _merge(conn)
-    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec)
+    _check_learning_pairs(conn, labels)
+    reach = weight.copy()      # plastic synapses may grow to w_max: the gain allows it
+    np.maximum.at(reach, conn["synapse"][learning], conn["stdp"][learning, 5])
+    gains, codes = _codes(synapses, weight, sources.sign, graph.n_cells(NEURON), spec, reach)
     gains, codes = native_mod.weight_codes(gains, codes, weight, synapses.target,
                                            graph.native_cells(), spec, graph)
     return conn, sources, synapses, weight, gains, codes
@@ -225,12 +234,16 @@ def _connections(graph: NetworkGraph, spec: ChipSpec) -> dict:
             projection=np.full(n, proj.origin, np.int64),
             stp=(np.full((n, 3), np.nan) if proj.stp is None
                  else np.asarray(proj.stp, float).reshape(n, 3)),
-            plastic=np.full(n, proj.stp is not None)))
+            plastic=np.full(n, proj.stp is not None),
+            stdp=(np.full((n, 7), np.nan) if proj.stdp is None
+                  else np.asarray(proj.stdp, float).reshape(n, 7)),
+            learning=np.full(n, proj.stdp is not None)))
     keys = ("kind", "cell", "delay_tick", "sign", "target", "weight", "projection", "stp",
-            "plastic")
+            "plastic", "stdp", "learning")
     if not parts:
         out = {key: np.zeros(0, float if key == "weight" else np.int64) for key in keys}
-        out["stp"], out["plastic"] = np.zeros((0, 3)), np.zeros(0, bool)
+        out["stp"], out["stdp"] = np.zeros((0, 3)), np.zeros((0, 7))
+        out["plastic"], out["learning"] = np.zeros(0, bool), np.zeros(0, bool)
         return out
     return {key: np.concatenate([p[key] for p in parts]) for key in keys}
 
@@ -242,13 +255,14 @@ def _merge(conn: dict):
     (zeros); ``weight`` is each merged synapse's requested weight in nA.
     """
     vs_unique, vs_id = _unique_rows(conn["kind"], conn["cell"], conn["delay_tick"],
-                                    conn["sign"], conn["stp_setting"])
+                                    conn["sign"], conn["stp_setting"],
+                                    conn["learning"].astype(np.int64))
     syn_unique, syn_id = _unique_rows(vs_id, conn["target"])
     conn["synapse"] = syn_id
     weight = np.bincount(syn_id, weights=conn["weight"], minlength=len(syn_unique[0]))
     first = np.full(len(vs_unique[0]), np.iinfo(np.int64).max, np.int64)
     np.minimum.at(first, vs_id, conn["projection"])
-    sources = VirtualSources(*vs_unique, first)
+    sources = VirtualSources(*vs_unique[:5], first)
     uncoded = np.zeros(len(syn_unique[0]), np.uint8)
     return sources, Synapses(syn_unique[0], syn_unique[1], uncoded), weight
 
@@ -276,16 +290,17 @@ down to 62.5 (it must round to at most 63)."""
 
 
 def _codes(synapses: Synapses, weight: np.ndarray, vs_sign: np.ndarray, n_neurons: int,
-           spec: ChipSpec):
+           spec: ChipSpec, reach: np.ndarray | None = None):
     """6-bit codes with one gain per (target, receptor), chosen among
     :data:`GAIN_CANDIDATES` to minimise that neuron's largest relative rounding error.
 
     Returns ``(gains, codes)``; ``gains`` is ``[2, n_neurons]`` in model nA per LSB,
-    row 0 excitatory, row 1 inhibitory.
+    row 0 excitatory, row 1 inhibitory. ``reach``: the largest weight each synapse may
+    take (plastic ones: up to ``w_max``), which the gain must allow; default ``weight``.
     """
     receptor = (vs_sign[synapses.source] < 0).astype(np.int64)
     largest = np.zeros((2, n_neurons))
-    np.maximum.at(largest, (receptor, synapses.target), weight)
+    np.maximum.at(largest, (receptor, synapses.target), weight if reach is None else reach)
     top = np.linspace(spec.weight_max, spec.weight_max - 0.5 + 1e-9, GAIN_CANDIDATES)
     key = receptor * n_neurons + synapses.target
     x = np.zeros(weight.shape)
@@ -376,6 +391,7 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(weight > 0, np.abs(realised - weight) / weight, 0.0)
     lost = (weight > 0) & (codes == 0)
+    lost[conn["synapse"][conn["learning"]]] = False   # kept: a plastic synapse can grow
     stp_rel = stp_mod.relative_errors(conn["stp"], conn["stp_setting"], conn["stp_settings"],
                                       spec)
     out = []
@@ -399,6 +415,40 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
             _span(np.concatenate(realised) if realised else np.zeros(0)),
             tuple(float(x) for x in stp_rel[plastic].max(axis=0)) if plastic.any() else ()))
     return tuple(out)
+
+
+def _check_learning_pairs(conn: dict, labels: dict) -> None:
+    """A plastic connection is a synapse of its own: two between one pair (same source,
+    target, receptor and delay) would be one synapse learning for both."""
+    mine = conn["synapse"][conn["learning"]]
+    values, counts = np.unique(mine, return_counts=True)
+    if counts.size and counts.max() > 1:
+        k = int(np.flatnonzero(conn["learning"])[np.flatnonzero(mine == values[counts.argmax()])[0]])
+        raise ParameterRangeError(
+            f"Projection '{labels.get(int(conn['projection'][k]), '?')}': {int(counts.max())} "
+            "STDP connections join the same pair of cells with the same delay and receptor; "
+            "a synapse learns for one connection, so connect each pair once (e.g. "
+            "with_replacement=False) or give the connections different delays")
+
+
+def _learning(conn: dict, sources: VirtualSources, synapses: Synapses, gains: np.ndarray,
+              keep: np.ndarray, spec: ChipSpec) -> ppu.Learning | None:
+    """The plastic synapses (indices after dropping the zero-code static ones) and their
+    rule in weight codes of their neuron's gain."""
+    learns = np.flatnonzero(conn["learning"])
+    if learns.size == 0:
+        return None
+    syn = conn["synapse"][learns]
+    values = conn["stdp"][learns]
+    receptor = (sources.sign[synapses.source[syn]] < 0).astype(np.int64)
+    gain = gains[receptor, synapses.target[syn]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w_min, w_max = (np.where(gain > 0, values[:, k] / gain, 0.0) for k in (4, 5))
+    new_index = np.cumsum(keep) - 1
+    return ppu.Learning(new_index[syn], learns, gain, values[:, 2], values[:, 3],
+                        np.minimum(w_min, spec.weight_max), np.minimum(w_max, spec.weight_max),
+                        values[:, 6] > 0, float(spec.bio_ms_to_hw_us(values[0, 0])),
+                        float(spec.bio_ms_to_hw_us(values[0, 1])))
 
 
 def weight_ratios(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:

@@ -97,7 +97,9 @@ class ProjectionEdge:
     ``origin`` numbers the user's projection this edge comes from (a projection
     between assemblies becomes one edge per pair of populations). ``stp``: for
     short-term plastic (Tsodyks-Markram) synapses ``[n, 3]`` U, tau_rec (ms),
-    tau_facil (ms) per connection (``mapping.stp``); None for static synapses.
+    tau_facil (ms) per connection (``mapping.stp``); ``stdp``: for synapses with
+    spike-timing-dependent plasticity ``[n, 7]`` per connection (``mapping.ppu``);
+    None for static synapses.
     """
 
     label: str
@@ -110,6 +112,7 @@ class ProjectionEdge:
     sign: np.ndarray
     origin: int = 0
     stp: np.ndarray | None = None
+    stdp: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,13 @@ def compile_system(graph: NetworkGraph, spec: ChipSpec,
             f"in a network over {n_used} chips: background generators serve only their "
             "own chip, and this version does not split them over a system; use "
             "SpikeSourcePoisson for them")
+    learning = [e.label for e in graph.projections if e.stdp is not None and len(e.pre_index)]
+    if n_used > 1 and learning:
+        raise MappingError(
+            f"STDPMechanism projections ({', '.join(repr(x) for x in dict.fromkeys(learning))}) "
+            f"in a network over {n_used} chips: each chip's plasticity processors serve its own "
+            "synapses, and this version does not run them on a system of several; make the "
+            "network fit one chip, or use StaticSynapse for these projections")
     if n_used == 1:
         config, report = compile_network(graph, spec)
         return config, dataclasses.replace(

@@ -121,6 +121,9 @@ class Routing:
     """``[driver, 6]``: the stream each global driver serves as (source kind, cell,
     delay tick, sign, hemisphere, first projection), -1 where none: what identifies a
     stream across recompiles, whichever driver it gets."""
+    learning_rows: np.ndarray | None = None
+    """Global row and column (``[2, n]``) of each synapse with STDP
+    (``Discretised.learning`` order)."""
 
     @property
     def drivers_used(self) -> tuple[int, ...]:
@@ -173,7 +176,11 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     stp_setting, stream_key, stp_slots = _place_streams(streams, split, n_stp, weights,
                                                         labels, row_sign, lay)
     config = _config(e, split, q, n_stp, lay, background)
+    learning_rows = _learning_rows(e, disc)
     listening = _listening(weights, labels, lay)
+    if learning_rows is not None:   # a plastic synapse at code 0 still senses its events
+        row, col = learning_rows
+        listening[row, labels[row, col]] = True
     routes = resolve_routes(config)
     owner = np.repeat(np.arange(lay.n_circuits), np.diff(routes.ptr))
     keep = _needed(listening, routes.row, routes.address, owner, routes.bus)
@@ -183,7 +190,7 @@ def route(graph: NetworkGraph, disc: Discretised, placement: Placement,
     return Routing(SynapseArrays(weights, labels, row_sign, lay.n_rows), config, routes,
                    _host_routes(every, config, disc, graph, lay, listening),
                    slots + stp_slots, background, stp_setting if plastic.any() else None,
-                   stream_key if plastic.any() else None)
+                   stream_key if plastic.any() else None, learning_rows)
 
 
 # ------------------------------------------------------------------------- entries
@@ -217,7 +224,7 @@ def _entries(disc: Discretised, placement: Placement, spec: ChipSpec) -> dict:
                 half=np.zeros(n, np.int64), address=np.full(n, -1, np.int64),
                 cls=np.full(n, SHARED, np.int64), row_select=np.zeros(n, np.int64),
                 stp=src.stp[source], delay_tick=src.delay_tick[source],
-                projection=src.projection[source])
+                projection=src.projection[source], synapse=which, row=np.full(n, -1, np.int64))
 
 
 def _member_circuits(target: np.ndarray, source: np.ndarray, placement: Placement):
@@ -744,7 +751,18 @@ def _place_synapses(e: dict, split: np.ndarray, drivers: list, rows: np.ndarray,
                              int(np.unique(e["source"][mine]).size), int(mine.sum())))
     weights[row_of, e["col"]] = e["code"]
     labels[row_of, e["col"]] = e["address"]
+    e["row"][:] = row_of
     return weights, labels, row_sign, tuple(slots)
+
+
+def _learning_rows(e: dict, disc: Discretised) -> np.ndarray | None:
+    """``[2, n]``: global row and column of each plastic synapse (``disc.learning``
+    order; a plastic synapse's code is at most 63, one entry)."""
+    if disc.learning is None:
+        return None
+    where = np.full((2, disc.synapses.code.size), -1, np.int64)
+    where[0, e["synapse"]], where[1, e["synapse"]] = e["row"], e["col"]
+    return where[:, disc.learning.synapse]
 
 
 def _listening(weights: np.ndarray, labels: np.ndarray, lay: RoutingLayout) -> np.ndarray:

@@ -91,7 +91,14 @@ from .standardmodels.electrodes import (  # noqa: F401
     NoisyCurrentSource,
     StepCurrentSource,
 )
-from .standardmodels.synapses import StaticSynapse, TsodyksMarkramSynapse  # noqa: F401
+from .standardmodels.synapses import (  # noqa: F401
+    AdditiveWeightDependence,
+    MultiplicativeWeightDependence,
+    SpikePairRule,
+    StaticSynapse,
+    STDPMechanism,
+    TsodyksMarkramSynapse,
+)
 
 _NEAREST = {
     "IF_curr_alpha": "IF_curr_exp (exponential current-based synapses)",
@@ -109,7 +116,10 @@ _NEAREST = {
                                     "input lines rise at once and decay exponentially)",
     "BetaPSR": "ExpPSR, i.e. CondExpPostSynapticResponse (the chip's synaptic input lines "
                "rise at once and decay exponentially)",
-    "STDPMechanism": "StaticSynapse",
+    "AdditivePotentiationMultiplicativeDepression": "AdditiveWeightDependence or "
+                                                    "MultiplicativeWeightDependence",
+    "GutigWeightDependence": "AdditiveWeightDependence or MultiplicativeWeightDependence",
+    "Vogels2011Rule": "SpikePairRule",
 }
 
 

@@ -33,6 +33,8 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
         host's Poisson sources; same seed, same result.
         ``chips`` (int, default 1): a system of this many chips, linked through FPGAs;
         a network larger than one chip is partitioned over them and all run together.
+        ``stdp_period`` (ms, biological; default 1000): how often the plasticity
+        processors run the STDP kernel (read the correlation sensors, write weights).
         ``max_delay`` (ms). Keyword arguments meant for other backends are ignored,
         as PyNN's other backends do.
 
@@ -59,6 +61,14 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
                          "integer")
     state.chips = chips
     state.spec = ChipSpec()
+    period = extra_params.get("stdp_period", float(state.spec.hw_us_to_bio_ms(
+        state.spec.ppu_period_us)))
+    lo = float(state.spec.hw_us_to_bio_ms(state.spec.ppu_period_min_us))
+    if not (isinstance(period, (int, float)) and period >= lo):
+        raise ValueError(f"setup(stdp_period={period!r}): the plasticity processors' STDP "
+                         f"kernel needs at least {lo:g} ms (biological) per sweep; give a "
+                         "period in ms at or above it")
+    state.stdp_period = float(period)
     state.clear()
     return rank()
 

@@ -60,7 +60,7 @@ def _split(cells, indices: np.ndarray, first_ids: np.ndarray):
 
 def _edges(proj, first_ids: np.ndarray, origin: int, populations) -> list[ProjectionEdge]:
     pre_idx, post_idx, weight, delay = proj._arrays()
-    stp = proj._stp()
+    stp, stdp = proj._stp(), proj._stdp()
     pre_pop, pre_local = _split(proj.pre, pre_idx, first_ids)
     post_pop, post_local = _split(proj.post, post_idx, first_ids)
     # current-based synapses: the sign of the weight decides, as in NEST (a zero weight
@@ -83,5 +83,6 @@ def _edges(proj, first_ids: np.ndarray, origin: int, populations) -> list[Projec
             if m.any():
                 edges.append(ProjectionEdge(proj.label, int(a), int(b), pre_local[m],
                                             post_local[m], np.abs(weight[m]), delay[m], sign[m],
-                                            origin, None if stp is None else stp[m]))
+                                            origin, None if stp is None else stp[m],
+                                            None if stdp is None else stdp[m]))
     return edges

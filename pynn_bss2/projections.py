@@ -15,9 +15,11 @@ from pyNN.space import Space
 
 from . import simulator
 from .graph_adapter import _split
+from .standardmodels.receptors import line_sign
 from .mapping.discretize import host_delays, stp_realised, weight_ratios
+from .mapping.ppu import PARAMETERS as STDP_PARAMETERS
 from .mapping.stp import PARAMETERS as STP_PARAMETERS
-from .standardmodels.synapses import StaticSynapse, TsodyksMarkramSynapse
+from .standardmodels.synapses import STDPMechanism, StaticSynapse, TsodyksMarkramSynapse
 
 _INDICES = ("presynaptic_index", "postsynaptic_index")
 
@@ -118,8 +120,9 @@ class Projection(common.Projection):
                 f"Projection '{self.label}': the target '{sources[0]}' is a spike source; "
                 "spike sources cannot receive connections")
         # weight, delay and the synapse type's other parameters, one column each
-        self._attributes = _INDICES + ("weight", "delay") + (
-            STP_PARAMETERS if isinstance(self.synapse_type, TsodyksMarkramSynapse) else ())
+        self._attributes = _INDICES + ("weight", "delay") + tuple(
+            name for name in self.synapse_type.get_parameter_names()
+            if name not in ("weight", "delay"))
         self._chunks = []
         self._cache = None
         self._realised = None  # (the ChipConfig they belong to, realised columns)
@@ -183,10 +186,42 @@ class Projection(common.Projection):
 
     def _stp(self):
         """``[n, 3]`` U, tau_rec, tau_facil of every connection (``mapping.stp``), or None
-        for static synapses."""
-        if len(self._attributes) == 4:
+        for other synapses."""
+        if not isinstance(self.synapse_type, TsodyksMarkramSynapse):
             return None
-        return np.stack(self._columns()[4:7], axis=1)
+        return np.stack([self._column(name) for name in STP_PARAMETERS], axis=1)
+
+    def _stdp(self):
+        """``[n, 8]`` the STDP parameters of every connection (``mapping.ppu``), or None
+        for other synapses."""
+        if not isinstance(self.synapse_type, STDPMechanism):
+            return None
+        n = len(self)
+        rule = float(self.synapse_type.weight_dependence.multiplicative)
+        return np.stack([self._column(name) for name in STDP_PARAMETERS[:-1]]
+                        + [np.full(n, rule)], axis=1)
+
+    def _column(self, name):
+        return self._columns()[self._attributes.index(name)]
+
+    def _learned(self, learned: np.ndarray) -> None:
+        """Take the weights the plasticity processors wrote (``learned``: magnitudes per
+        connection of the mapping's graph, in its order) as this projection's weights,
+        with the sign convention of its synapses; not a change of the network."""
+        magnitude = _mine(self, simulator.state, learned[:, None])[:, 0]
+        weight = self._column("weight")
+        negative = (weight < 0) | ((weight == 0) & (line_sign(self.receptor_type) < 0)
+                                   & ~self._by_receptor())
+        weight[:] = np.where(negative, -magnitude, magnitude)
+        self._realised = None
+        self._learned_under = simulator.state.config   # they are codes x gain of this one
+
+    def _by_receptor(self) -> bool:
+        """Whether the receptor type, not the weight's sign, decides (conductance-based,
+        composed and native cells: their weights are magnitudes)."""
+        targets = getattr(self.post, "populations", [self.post])
+        return any(getattr(p.celltype, "conductance_based", False)
+                   or getattr(p.celltype, "receptor_decides", False) for p in targets)
 
     def _set_column(self, name, index, value):
         column = self._columns()[self._attributes.index(name)]
@@ -276,10 +311,13 @@ class Projection(common.Projection):
         state.prepare()
         if self._realised is None or self._realised[0] is not state.config:
             pre, post, weight = self._columns()[:3]
-            ratio = _mine(self, state, weight_ratios(state.graph, state.spec))
+            ratio = (1.0 if getattr(self, "_learned_under", None) is state.config
+                     else _mine(self, state, weight_ratios(state.graph, state.spec)))
             columns = [pre, post, weight * ratio, _realised_delays(self, state)]
-            if len(self._attributes) > 4:
+            if self._stp() is not None:
                 columns.extend(_mine(self, state, stp_realised(state.graph, state.spec)).T)
+            else:
+                columns.extend(self._columns()[4:])
             self._realised = (state.config, columns)
         return self._realised[1]
 

@@ -24,6 +24,7 @@ from .graph_adapter import build_graph
 from .host_input import host_events
 from .mapping import HOST, NEURON, ChipSpec
 from .mapping.discretize import current_scale
+from .mapping import ppu
 from .mapping.multichip import compile_system
 from .mapping.stp import PARAMETERS as STP_PARAMETERS
 from .mapping.calibration import calibrate
@@ -69,6 +70,7 @@ class State(common.control.BaseState):
         self.max_delay = 10.0
         self.spec = ChipSpec()
         self.seed = DEFAULT_SEED
+        self.stdp_period = float(self.spec.hw_us_to_bio_ms(self.spec.ppu_period_us))  # ms
         self.imperfections = DEFAULT_IMPERFECTIONS
         self.chips = 1
         self.clear()
@@ -101,7 +103,8 @@ class State(common.control.BaseState):
         self.segment_counter += 1
         self.dropped_events = np.zeros(0, np.int64)  # per PADI bus, since the last reset
         if self.emulator is not None:
-            self.emulator.reset()
+            self.emulator.reset()   # learned weights stay, as on NEST
+        self._ppu_rng = _ppu_generator(self.seed)
         for population in self.populations:
             population._reset_source()
         for recorder in self.recorders:  # their data went to the previous segment
@@ -151,12 +154,16 @@ class State(common.control.BaseState):
                               for name, observable in r.signals.items()
                               if r._recorded_ids(name).size}) or ["v"]
         raw = None
-        for first, steps, schedule in segments:
+        for first, steps, schedule, learn in self._learning_pieces(segments):
             part = self.emulator.run(steps, record=circuits, interval_steps=interval,
                                      record_start=(self.step == 0 and first),
                                      observables=observables, offset_schedule=schedule)
             raw = part if raw is None else _joined(raw, part)
             self.t = self.emulator.step * self.dt
+            if learn:
+                self._plasticity_processors()
+        if self.config.learning is not None:
+            self._store_learned_weights()
         self.t = t1
         self.running = True
         self._warn_dropped(raw.dropped)
@@ -184,7 +191,7 @@ class State(common.control.BaseState):
                                      self.spec.n_hemispheres * self.spec.buses_per_hemisphere
                                      * (circuits.n // self.spec.n_circuits),
                                      self.spec.bus_event_period_us, self.spec.event_fifo_depth),
-                                 stp=config.stp)
+                                 stp=config.stp, sensors=config.sensors)
         self._base_offset = np.array(self.emulator.circuits.i_offset)
         if old is not None and self.t > 0:
             native = np.zeros(circuits.n, bool)
@@ -270,6 +277,46 @@ class State(common.control.BaseState):
                 yield k == 0, int(cut) - start, schedule
                 start = int(cut)
         return pieces()
+
+    def _learning_pieces(self, segments):
+        """The run's pieces ``(first, steps, offset_schedule, learn)``, cut where the
+        plasticity processors' period ends (``learn``: run their kernel after it)."""
+        period = (max(1, int(round(self.stdp_period / self.dt)))
+                  if self.config.learning is not None else 0)
+        for first, steps, schedule in segments:
+            start, end = self.step, self.step + steps
+            if not period:
+                yield first, steps, schedule, False
+                continue
+            cuts = np.arange((start // period + 1) * period, end + 1, period)
+            bounds = np.unique(np.concatenate([[start], cuts, [end]]))
+            for k, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+                part = schedule
+                if schedule is not None:
+                    rows = (schedule[0] >= a) & (schedule[0] < b)
+                    part = (schedule[0][rows], schedule[1][rows]) if rows.any() else None
+                yield first and k == 0, int(b - a), part, b % period == 0
+
+    def _plasticity_processors(self) -> None:
+        """One pass of the processors' STDP kernel: read and reset the sensors, write
+        the new weights (``mapping/ppu.py``)."""
+        emulator = self.emulator
+        causal, acausal = emulator.read_sensors()
+        codes = ppu.update(emulator.plastic_weights, causal, acausal, self.config.learning,
+                           self.spec, self._ppu_rng)
+        emulator.set_plastic_weights(codes)
+        emulator.reset_sensors()
+
+    def _store_learned_weights(self) -> None:
+        """The weights the processors wrote, into the projections' weight columns (code
+        times gain, in the units set): ``get("weight")`` returns what was learned, as on
+        NEST, and a recompile starts from it. Not a change of the network."""
+        learning = self.config.learning
+        learned = np.full(sum(len(e.pre_index) for e in self.graph.projections), np.nan)
+        learned[learning.connection] = self.emulator.plastic_weights * learning.gain
+        for projection in self.projections:
+            if projection._stdp() is not None:
+                projection._learned(learned)
 
     def _offset_schedule(self, steps: np.ndarray, injected: list, targets: list):
         """The offset currents from each of ``steps`` on: each circuit's own plus the
@@ -402,6 +449,28 @@ class State(common.control.BaseState):
                     f"chips), delivered at the next time step: {first:g}..{last:g} ms. "
                     "Delays from spike sources are exact.",
                     MappingWarning, stacklevel=4)
+        for prj in self.projections:
+            fraction = getattr(prj.synapse_type, "dendritic_delay_fraction", 0.0)
+            stats = next((p for p in report.projections if p.label == prj.label), None)
+            if prj._stdp() is None or not fraction or stats is None:
+                continue
+            first, last = stats.delay_realised_ms
+            if math.isnan(first) or last <= 0:
+                continue
+            warnings.warn(
+                f"Projection '{prj.label}': the correlation sensors see a presynaptic spike "
+                "when it reaches the synapse (after the delay) and a postsynaptic one at "
+                "once: all of the delay counts as axonal (dendritic_delay_fraction 0), so "
+                f"with dendritic_delay_fraction = {fraction:g} each pair's post-minus-pre "
+                f"interval is {2 * fraction * first:g}..{2 * fraction * last:g} ms less than "
+                "requested (2 x fraction x delay); shorter delays make that smaller",
+                MappingWarning, stacklevel=4)
+
+
+def _ppu_generator(seed) -> np.random.Generator:
+    """The plasticity processors' pseudo-random generator (their stochastic rounding),
+    from the simulation's seed; restarted by ``reset()``."""
+    return np.random.default_rng([int(seed), 0x50505531])
 
 
 def _same_streams(old, new) -> tuple[np.ndarray, np.ndarray]:

@@ -62,7 +62,6 @@ EXPECTED_FAILURES = {
         "(tests/pynn_bss2/test_point_neuron.py)",
 
     # --- fine-grained connection API ------------------------------------------------------
-    "test_connection_handling.py::test_issue652": _STDP,
 
     # --- connectors -------------------------------------------------------------------------
 
@@ -93,7 +92,6 @@ EXPECTED_FAILURES = {
         "not supported by the chip: tau_refrac = 100 ms (so that each neuron fires once) "
         "is outside the refractory counter's 0.04..32 ms at acceleration 1000 "
         "(ParameterRangeError naming the range)",
-    "test_scenario3.py::test_scenario3": _STDP + "; runs only with scipy installed",
     "test_scenario4.py::test_scenario4": _TM_NEURONS,
     "test_scenario5.py::test_scenario5":
         "not supported by the chip: MultiCompartmentNeuron with ion channels (PyNN runs "
