@@ -20,7 +20,7 @@ has the deviation measured on the default chip (seed 1234).
 
 Some tests only run when optional packages are installed (scipy: the Gamma and
 refractory-Poisson statistics tests and scenario 3; morphio: scenario 5); without them
-they are skipped before the xfail applies.
+they are skipped (and a listed one before the xfail applies).
 """
 
 _ALPHA_STANDIN = ("; with the exponential type as a stand-in the test passes on the ideal "
@@ -35,9 +35,6 @@ _TM_NEURONS = (
     "all neurons of that output share, so no driver can serve one neuron alone "
     "(AddressError naming the cell; plastic synapses from spike sources are realised, "
     "tests/pynn_bss2/test_tsodyks_markram.py)")
-_STDP = ("missing feature: STDPMechanism with SpikePairRule/AdditiveWeightDependence. The "
-         "chip realises plasticity with its plasticity processors from the synapses' "
-         "correlation sensors; pynn_bss2 does not expose them yet")
 _AT_REST = ("the membrane at rest carries the chip's trial-to-trial noise, an "
             "Ornstein-Uhlenbeck process of 2 mV std on the chip: 2 mV over the network's "
             "voltage-map slope in model units (0.06-0.09 mV for IF_curr_exp cells at "
