@@ -450,14 +450,15 @@ class Emulator:
                 raise EmulationError(
                     f"CorrelationSensors.{name}[{p}] = {int(value[p])} (plastic synapse {p}) "
                     f"is outside the synapse arrays' {size} {name}s")
-        for bad, why in ((sign[sensors.row] == 0, "is on a synapse row that is off"),):
-            if bad.any():
-                p = int(np.flatnonzero(bad)[0])
-                more = f" ({int(bad.sum()) - 1} more too)" if bad.sum() > 1 else ""
-                raise EmulationError(
-                    f"plastic synapse {p} (row {int(sensors.row[p])}, column "
-                    f"{int(sensors.column[p])}) {why}{more}: its sensors would never see an "
-                    "event; this is a compiler bug (report it) or a wrong CorrelationSensors")
+        bad = sign[sensors.row] == 0
+        if bad.any():
+            p = int(np.flatnonzero(bad)[0])
+            more = f" ({int(bad.sum()) - 1} more too)" if bad.sum() > 1 else ""
+            raise EmulationError(
+                f"plastic synapse {p} (row {int(sensors.row[p])}, column "
+                f"{int(sensors.column[p])}) is on a synapse row that is off{more}: its "
+                "sensors would never see an event; this is a compiler bug (report it) or a "
+                "wrong CorrelationSensors")
 
     def reset(self) -> None:
         """Return to t = 0: initial membranes, no input, no pending events.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterRangeError
+from ..errors import DiscretisationError, ParameterRangeError
 from . import native as native_mod
 from . import ppu
 from . import stp as stp_mod
@@ -146,7 +146,8 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
                        stats, native.codes, conn["stp_settings"],
-                       _learning(conn, sources, synapses, gains, keep, spec))
+                       _learning(conn, sources, synapses, gains, keep, spec,
+                                 {p.origin: p.label for p in graph.projections}))
 
 
 def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
@@ -418,21 +419,28 @@ def _projection_stats(graph, spec, conn, weight, codes, gains, sources, synapses
 
 
 def _check_learning_pairs(conn: dict, labels: dict) -> None:
-    """A plastic connection is a synapse of its own: two between one pair (same source,
-    target, receptor and delay) would be one synapse learning for both."""
+    """A plastic connection is a synapse of its own: two between one pair of cells on one
+    receptor (with one delay, for spike sources; a neuron's spikes have none of their
+    own) would be one synapse learning for both."""
     mine = conn["synapse"][conn["learning"]]
     values, counts = np.unique(mine, return_counts=True)
-    if counts.size and counts.max() > 1:
-        k = int(np.flatnonzero(conn["learning"])[np.flatnonzero(mine == values[counts.argmax()])[0]])
-        raise ParameterRangeError(
-            f"Projection '{labels.get(int(conn['projection'][k]), '?')}': {int(counts.max())} "
-            "STDP connections join the same pair of cells with the same delay and receptor; "
-            "a synapse learns for one connection, so connect each pair once (e.g. "
-            "with_replacement=False) or give the connections different delays")
+    if not counts.size or counts.max() == 1:
+        return
+    which = np.flatnonzero(conn["learning"])[mine == values[counts.argmax()]]
+    names = " and ".join(f"'{labels.get(int(p), '?')}'"
+                         for p in dict.fromkeys(conn["projection"][which].tolist()))
+    host = conn["kind"][which[0]] == SOURCE_KIND[HOST]
+    hint = ("give the connections different delays, or connect each pair once" if host else
+            "connect each pair once (a neuron's spikes reach a synapse with the chip's one "
+            "latency, whatever delays are set)")
+    raise ParameterRangeError(
+        f"Projection(s) {names}: {int(counts.max())} STDP connections join the same pair of "
+        f"cells on the same receptor{' with the same delay' if host else ''}; a synapse "
+        f"learns for one connection, so {hint}")
 
 
 def _learning(conn: dict, sources: VirtualSources, synapses: Synapses, gains: np.ndarray,
-              keep: np.ndarray, spec: ChipSpec) -> ppu.Learning | None:
+              keep: np.ndarray, spec: ChipSpec, labels: dict) -> ppu.Learning | None:
     """The plastic synapses (indices after dropping the zero-code static ones) and their
     rule in weight codes of their neuron's gain."""
     learns = np.flatnonzero(conn["learning"])
@@ -444,11 +452,26 @@ def _learning(conn: dict, sources: VirtualSources, synapses: Synapses, gains: np
     gain = gains[receptor, synapses.target[syn]]
     with np.errstate(divide="ignore", invalid="ignore"):
         w_min, w_max = (np.where(gain > 0, values[:, k] / gain, 0.0) for k in (4, 5))
+    dead = (values[:, 5] > 0) & (w_max < 1.0)
+    if dead.any():
+        k = int(np.flatnonzero(dead)[0])
+        raise DiscretisationError(
+            f"Projection '{labels.get(int(conn['projection'][learns[k]]), '?')}': STDP w_max = "
+            f"{values[k, 5]:g} is {w_max[k]:.2f} of a weight code on its neuron, whose gain "
+            f"({gain[k]:.4g} per code) is set by the largest weight onto it on that "
+            "receptor: its synapses could never hold a nonzero weight. Give the plastic "
+            "synapses a receptor or neurons of their own, or bring the other weights onto "
+            "those neurons closer to w_max")
     new_index = np.cumsum(keep) - 1
+    origin = conn["projection"]
+    order = np.argsort(origin, kind="stable")
+    rank = np.empty(origin.size, np.int64)
+    rank[order] = np.arange(origin.size) - np.searchsorted(origin[order], origin[order])
     return ppu.Learning(new_index[syn], learns, gain, values[:, 2], values[:, 3],
                         np.minimum(w_min, spec.weight_max), np.minimum(w_max, spec.weight_max),
                         values[:, 6] > 0, float(spec.bio_ms_to_hw_us(values[0, 0])),
-                        float(spec.bio_ms_to_hw_us(values[0, 1])))
+                        float(spec.bio_ms_to_hw_us(values[0, 1])),
+                        np.stack([origin[learns], rank[learns]], axis=1))
 
 
 def weight_ratios(graph: NetworkGraph, spec: ChipSpec) -> np.ndarray:

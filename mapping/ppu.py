@@ -42,7 +42,9 @@ class Learning:
     Per plastic synapse (``Discretised.synapses`` index ``synapse``): the amplitudes,
     the bounds in weight codes, the rule; the sensors' time constants in hardware us;
     ``connection``: the connection (graph edge order) whose weight it holds; ``gain``:
-    its neuron's model units (nA or uS) per weight code.
+    its neuron's model units (nA or uS) per weight code; ``key``: ``[n, 2]`` its
+    projection (``ProjectionEdge.origin``) and its place among that projection's
+    connections, which identify it across recompiles.
     """
 
     synapse: np.ndarray
@@ -55,6 +57,7 @@ class Learning:
     multiplicative: np.ndarray
     tau_causal_us: float
     tau_acausal_us: float
+    key: np.ndarray
 
 
 def check(values: np.ndarray, projection: np.ndarray, labels: dict, spec: ChipSpec) -> None:
@@ -94,8 +97,9 @@ def check(values: np.ndarray, projection: np.ndarray, labels: dict, spec: ChipSp
                             "differ between its connections, but the plasticity processor's "
                             "program holds one set per projection; give them one value each")
         if np.any(mine[:, 2:4] < 0) or not np.all(np.isfinite(mine)):
-            problems.append(f"Projection '{labels.get(int(p), p)}': A_plus and A_minus must "
-                            "be finite and >= 0")
+            problems.append(f"Projection '{labels.get(int(p), p)}': A_plus = {mine[0, 2]:g} "
+                            f"and A_minus = {mine[0, 3]:g} (and every parameter) must be "
+                            "finite, the amplitudes >= 0")
         if np.any(mine[:, 4] < 0) or np.any(mine[:, 5] < mine[:, 4]):
             problems.append(f"Projection '{labels.get(int(p), p)}': the weight bounds must "
                             f"satisfy 0 <= w_min <= w_max (got w_min = {mine[0, 4]:g}, "

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
@@ -64,10 +66,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     period = extra_params.get("stdp_period", float(state.spec.hw_us_to_bio_ms(
         state.spec.ppu_period_us)))
     lo = float(state.spec.hw_us_to_bio_ms(state.spec.ppu_period_min_us))
-    if not (isinstance(period, (int, float)) and period >= lo):
+    if (isinstance(period, bool) or not isinstance(period, numbers.Real)
+            or not lo <= float(period) < math.inf):
         raise ValueError(f"setup(stdp_period={period!r}): the plasticity processors' STDP "
-                         f"kernel needs at least {lo:g} ms (biological) per sweep; give a "
-                         "period in ms at or above it")
+                         f"kernel needs a finite period of at least {lo:g} ms (biological) "
+                         "per sweep; give a number of ms at or above it")
     state.stdp_period = float(period)
     state.clear()
     return rank()

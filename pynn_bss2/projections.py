@@ -192,7 +192,7 @@ class Projection(common.Projection):
         return np.stack([self._column(name) for name in STP_PARAMETERS], axis=1)
 
     def _stdp(self):
-        """``[n, 8]`` the STDP parameters of every connection (``mapping.ppu``), or None
+        """``[n, 7]`` the STDP parameters of every connection (``mapping.ppu``), or None
         for other synapses."""
         if not isinstance(self.synapse_type, STDPMechanism):
             return None

@@ -153,12 +153,11 @@ class State(common.control.BaseState):
         observables = sorted({observable for r in self.recorders
                               for name, observable in r.signals.items()
                               if r._recorded_ids(name).size}) or ["v"]
-        raw = None
+        parts = []
         for first, steps, schedule, learn in self._learning_pieces(segments):
-            part = self.emulator.run(steps, record=circuits, interval_steps=interval,
-                                     record_start=(self.step == 0 and first),
-                                     observables=observables, offset_schedule=schedule)
-            raw = part if raw is None else _joined(raw, part)
+            parts.append(self.emulator.run(steps, record=circuits, interval_steps=interval,
+                                           record_start=(self.step == 0 and first),
+                                           observables=observables, offset_schedule=schedule))
             self.t = self.emulator.step * self.dt
             if learn:
                 self._plasticity_processors()
@@ -166,6 +165,7 @@ class State(common.control.BaseState):
             self._store_learned_weights()
         self.t = t1
         self.running = True
+        raw = _joined(parts)
         self._warn_dropped(raw.dropped)
         for recorder in self.recorders:
             recorder._store(raw)
@@ -236,6 +236,26 @@ class State(common.control.BaseState):
             now, before = _same_streams(old_config, self.config)
             for kept, old_state in zip(new._stp[:3], old._stp[:3]):   # R, u, last event
                 kept[now] = old_state[before]
+        if self.config.learning is not None and old_config.learning is not None:
+            self._carry_sensors(old, old_config)
+
+    def _carry_sensors(self, old: Emulator, old_config) -> None:
+        """The correlation sensors' state of each plastic connection still there, and
+        the postsynaptic traces of each neuron, onto the recompiled chip: a recompile
+        within a period of the processors loses no pair."""
+        new, config = self.emulator, self.config
+        where = {tuple(k): i for i, k in enumerate(old_config.learning.key.tolist())}
+        pairs = [(i, where[tuple(k)]) for i, k in enumerate(config.learning.key.tolist())
+                 if tuple(k) in where]
+        if pairs:
+            now, before = np.array(pairs, np.int64).T
+            for kept, was in zip(new._sens[:4], old._sens[:4]):   # x, t_pre, causal, acausal
+                kept[now] = was[before]
+        n = min(old_config.placement.circuit.size, config.placement.circuit.size)
+        to, frm = config.placement.circuit[:n], old_config.placement.circuit[:n]
+        for kept, was in zip(new._sens[4:], old._sens[4:]):       # post traces per circuit
+            if kept.size and was.size:
+                kept[to] = was[frm]
 
     def readout_needs(self) -> dict:
         """How the chip would read out what is recorded: its fast membrane ADC takes two
@@ -285,7 +305,7 @@ class State(common.control.BaseState):
                   if self.config.learning is not None else 0)
         for first, steps, schedule in segments:
             start, end = self.step, self.step + steps
-            if not period:
+            if not period or steps == 0:
                 yield first, steps, schedule, False
                 continue
             cuts = np.arange((start // period + 1) * period, end + 1, period)
@@ -492,14 +512,16 @@ def _same_streams(old, new) -> tuple[np.ndarray, np.ndarray]:
     return pairs[:, 0], pairs[:, 1]
 
 
-def _joined(a, b):
-    """Two consecutive pieces of a run's raw output as one."""
+def _joined(parts):
+    """Consecutive pieces of a run's raw output as one (concatenated once)."""
+    if len(parts) == 1:
+        return parts[0]
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])   # noqa: E731
     return dataclasses.replace(
-        a, spike_circuit=np.concatenate([a.spike_circuit, b.spike_circuit]),
-        spike_tick=np.concatenate([a.spike_tick, b.spike_tick]),
-        v=np.concatenate([a.v, b.v]), sample_step=np.concatenate([a.sample_step, b.sample_step]),
-        traces={k: np.concatenate([a.traces[k], b.traces[k]]) for k in a.traces},
-        dropped=a.dropped + b.dropped)
+        parts[0], spike_circuit=cat("spike_circuit"), spike_tick=cat("spike_tick"),
+        v=cat("v"), sample_step=cat("sample_step"),
+        traces={k: np.concatenate([p.traces[k] for p in parts]) for k in parts[0].traces},
+        dropped=np.sum([p.dropped for p in parts], axis=0))
 
 
 state = State()

@@ -13,7 +13,8 @@ SPEC = ChipSpec()
 def learning(n, a_plus=0.01, a_minus=0.02, w_min=0.0, w_max=63.0, multiplicative=False):
     full = lambda x: np.full(n, float(x))   # noqa: E731
     return ppu.Learning(np.arange(n), np.arange(n), full(1.0), full(a_plus), full(a_minus),
-                        full(w_min), full(w_max), np.full(n, multiplicative), 20.0, 20.0)
+                        full(w_min), full(w_max), np.full(n, multiplicative), 20.0, 20.0,
+                        np.zeros((n, 2), np.int64))
 
 
 def test_additive_update_follows_the_reads_on_average():

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import pynn_bss2
-from pynn_bss2.errors import MappingWarning, ModelNotAvailableError, ParameterRangeError
+from pynn_bss2.errors import (DiscretisationError, MappingWarning, ModelNotAvailableError,
+                              ParameterRangeError)
 
 OFFSETS = (-15.0, -5.0, 5.0, 15.0)
 W0, W_MAX = 0.25, 0.5
@@ -132,8 +133,9 @@ def test_what_the_processors_cannot_do_is_refused():
     sim.Projection(a, b, sim.FromListConnector([(0, 0), (0, 0)]), sim.STDPMechanism(
         weight=0.1, timing_dependence=sim.SpikePairRule(),
         weight_dependence=sim.AdditiveWeightDependence()), label="twice")
-    with pytest.raises(ParameterRangeError, match="Projection 'twice': 2 STDP connections "
-                       "join the same pair"):
+    with pytest.raises(ParameterRangeError, match="Projection\\(s\\) 'twice': 2 STDP "
+                       "connections join the same pair of cells on the same receptor with "
+                       "the same delay"):
         sim.run(10.0)
     sim.end()
 
@@ -150,3 +152,63 @@ def test_dendritic_delay_is_reported():
                       r"post-minus-pre interval is 4..4 ms less"):
         sim.run(10.0)
     sim.end()
+
+
+def _learning_network(sim, stop_points, change=None, **setup):
+    """Pairs every 100 ms (post 5 ms after pre) and a period of 1 s; ``change(prj)``
+    between the runs; the learned weight."""
+    sim.setup(timestep=0.1, min_delay=0.1, imperfections="none", **setup)
+    t0 = 20.0 + 100.0 * np.arange(20)
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=t0))
+    post = sim.Population(1, sim.IF_curr_exp(tau_refrac=2.0, v_thresh=-55.0, tau_m=10.0))
+    sim.StepCurrentSource(times=np.ravel([[t, t + 2.0] for t in t0 + 3.5]),
+                          amplitudes=[20.0, 0.0] * 20).inject_into(post)
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        weight=W0, timing_dependence=sim.SpikePairRule(A_plus=0.005, A_minus=0.00525),
+        weight_dependence=sim.AdditiveWeightDependence(w_max=W_MAX)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k, t in enumerate(stop_points):
+            if k and change:
+                change(sim, prj, pre, post)
+            sim.run_until(t)
+    w = prj.get("weight", format="array")[0, 0]
+    sim.end()
+    return w
+
+
+def test_a_recompile_within_a_period_loses_no_pair():
+    """Between two runs, inside a period of the processors, a parameter is set again
+    and a new projection appears: the chip is recompiled, the sensors keep their pairs."""
+    plain = _learning_network(pynn_bss2, [1500.0, 2050.0])
+
+    def change(sim, prj, pre, post):
+        prj.set(A_minus=0.00525)
+        sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))
+    assert _learning_network(pynn_bss2, [1500.0, 2050.0], change) == plain
+    assert plain != W0
+    assert _learning_network(pynn_bss2, [1500.0, 1500.0, 2050.0]) == plain   # run(0)
+
+
+def test_plastic_synapses_that_could_never_hold_a_weight_are_refused():
+    sim = pynn_bss2
+    sim.setup()
+    a = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0]))
+    b = sim.Population(1, sim.IF_curr_exp())
+    sim.Projection(a[0:1], b, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0))
+    sim.Projection(a[1:2], b, sim.AllToAllConnector(), sim.STDPMechanism(
+        weight=0.005, timing_dependence=sim.SpikePairRule(),
+        weight_dependence=sim.AdditiveWeightDependence(w_max=0.01)), label="tiny")
+    with pytest.raises(DiscretisationError, match=r"Projection 'tiny': STDP w_max = 0.01 is "
+                       r"0.63 of a weight code on its neuron"):
+        sim.run(10.0)
+    sim.end()
+
+
+def test_stdp_period_is_checked():
+    for bad in (float("inf"), True, 2.0, "100"):
+        with pytest.raises(ValueError, match="stdp_period"):
+            pynn_bss2.setup(stdp_period=bad)
+    pynn_bss2.setup(stdp_period=np.int64(500))
+    assert pynn_bss2.simulator.state.stdp_period == 500.0
+    pynn_bss2.end()
