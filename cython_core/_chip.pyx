@@ -527,24 +527,12 @@ cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double t, double* 
     cdef int64_t k, key = g * s.n_addr + address, d
     cdef int8_t sign = s.row_sign[g]
     cdef double* to = to_e if sign > 0 else to_i
-    cdef double eff
+    cdef double eff = 1.0   # amp * 1.0 is amp exactly: no STP changes nothing
     if s.U != NULL:
         d = g // s.rows_per_driver
         if s.U[d] > 0.0:
             # the driver sees the event whatever its address and its rows' signs
             eff = _stp_efficacy(s, d, t)
-            if sign == 0 or address >= s.n_addr:
-                return
-            if s.plastic != NULL:
-                _sense_pre(s, s.ptr[key], s.ptr[key + 1], t)
-            if s.noise > 0.0:
-                for k in range(s.ptr[key], s.ptr[key + 1]):
-                    s.rng = _xorshift(s.rng)
-                    to[s.tgt[k]] += s.amp[k] * eff * (1.0 + s.noise * _normal(s.rng))
-            else:
-                for k in range(s.ptr[key], s.ptr[key + 1]):
-                    to[s.tgt[k]] += s.amp[k] * eff
-            return
     if sign == 0 or address >= s.n_addr:
         return
     if s.plastic != NULL:
@@ -552,10 +540,10 @@ cdef inline void _deliver(Syn* s, int64_t g, uint8_t address, double t, double* 
     if s.noise > 0.0:
         for k in range(s.ptr[key], s.ptr[key + 1]):
             s.rng = _xorshift(s.rng)
-            to[s.tgt[k]] += s.amp[k] * (1.0 + s.noise * _normal(s.rng))
+            to[s.tgt[k]] += s.amp[k] * eff * (1.0 + s.noise * _normal(s.rng))
     else:
         for k in range(s.ptr[key], s.ptr[key + 1]):
-            to[s.tgt[k]] += s.amp[k]
+            to[s.tgt[k]] += s.amp[k] * eff
 
 
 cdef inline bint _bus_accepts(int8_t bus, bint new_event, double* bucket,

@@ -94,6 +94,30 @@ class BusLimits:
     fifo_depth: int         # events a bus can hold back before dropping
 
 
+def _frozen_vector(owner, name: str, per: str, kind) -> np.ndarray:
+    """``owner.name`` as a read-only 1-D float64 (``kind`` float) or int64 (``kind`` int)
+    array, set back on the frozen dataclass; an EmulationError naming the field otherwise."""
+    raw = getattr(owner, name)
+    what = type(owner).__name__
+    try:
+        value = np.array(raw, dtype=np.float64 if kind is float else None)
+        if kind is int:
+            if value.size and not (np.issubdtype(value.dtype, np.integer)
+                                   or np.array_equal(value, np.round(value))):
+                raise ValueError("not integers")
+            value = value.astype(np.int64)
+    except (TypeError, ValueError) as err:
+        raise EmulationError(f"{what}.{name} = {raw!r} must be "
+                             f"{'numbers' if kind is float else 'integers'}, one per {per}: "
+                             f"{err}") from None
+    if value.ndim != 1:
+        raise EmulationError(f"{what}.{name} has shape {value.shape}; it needs one value per "
+                             f"{per} (1-D)")
+    value.flags.writeable = False
+    object.__setattr__(owner, name, value)
+    return value
+
+
 @dataclass(frozen=True)
 class DriverSTP:
     """Short-term plasticity settings of the synapse drivers (one entry per global driver,
@@ -113,19 +137,8 @@ class DriverSTP:
     rows_per_driver: int = 2
 
     def __post_init__(self):
-        arrays = {}
-        for name in ("U", "tau_rec_us", "tau_fac_us"):
-            try:
-                value = np.array(getattr(self, name), dtype=np.float64)
-            except (TypeError, ValueError) as err:
-                raise EmulationError(f"DriverSTP.{name} must be numbers, one per synapse "
-                                     f"driver: {err}") from None
-            if value.ndim != 1:
-                raise EmulationError(f"DriverSTP.{name} has shape {value.shape}; it needs one "
-                                     "value per synapse driver (1-D)")
-            value.flags.writeable = False
-            arrays[name] = value
-            object.__setattr__(self, name, value)
+        arrays = {name: _frozen_vector(self, name, "synapse driver", float)
+                  for name in ("U", "tau_rec_us", "tau_fac_us")}
         shapes = {name: a.shape for name, a in arrays.items()}
         if len(set(shapes.values())) != 1:
             raise EmulationError(f"DriverSTP arrays differ in shape: {shapes}; give U, "
@@ -198,21 +211,7 @@ class CorrelationSensors:
 
     def __post_init__(self):
         for name in ("row", "column"):
-            raw = getattr(self, name)
-            try:
-                value = np.array(raw)
-                if value.size and not (np.issubdtype(value.dtype, np.integer)
-                                       or np.array_equal(value, np.round(value))):
-                    raise ValueError("not integers")
-                value = value.astype(np.int64)
-            except (TypeError, ValueError) as err:
-                raise EmulationError(f"CorrelationSensors.{name} = {raw!r} must be integers, "
-                                     f"one per plastic synapse: {err}") from None
-            if value.ndim != 1:
-                raise EmulationError(f"CorrelationSensors.{name} has shape {value.shape}; it "
-                                     "needs one value per plastic synapse (1-D)")
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+            _frozen_vector(self, name, "plastic synapse", int)
         if self.row.shape != self.column.shape:
             raise EmulationError(f"CorrelationSensors.row has {self.row.size} entries and "
                                  f"column {self.column.size}; give one (row, column) per "

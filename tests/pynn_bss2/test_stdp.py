@@ -68,25 +68,8 @@ def test_same_seed_same_learning_and_split_runs_agree():
     a, _ = pairing(pynn_bss2, 5.0, n=20, imperfections="none", seed=7)
     b, _ = pairing(pynn_bss2, 5.0, n=20, imperfections="none", seed=7)
     assert a == b
-    sim = pynn_bss2
-    results = []
-    for stops in ([2050.0], [500.0, 1000.0, 1333.3, 2050.0]):
-        sim.setup(timestep=0.1, min_delay=0.1, imperfections="none", seed=7)
-        t0 = 20.0 + 100.0 * np.arange(20)
-        pre = sim.Population(1, sim.SpikeSourceArray(spike_times=t0))
-        post = sim.Population(1, sim.IF_curr_exp(tau_refrac=2.0, v_thresh=-55.0, tau_m=10.0))
-        sim.StepCurrentSource(times=np.ravel([[t, t + 2.0] for t in t0 + 3.5]),
-                              amplitudes=[20.0, 0.0] * 20).inject_into(post)
-        prj = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
-            weight=W0, timing_dependence=sim.SpikePairRule(A_plus=0.005, A_minus=0.00525),
-            weight_dependence=sim.AdditiveWeightDependence(w_max=W_MAX)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for t in stops:
-                sim.run_until(t)
-        results.append(prj.get("weight", format="array")[0, 0])
-        sim.end()
-    assert results[0] == results[1]
+    whole = _learning_network(pynn_bss2, [2050.0], seed=7)
+    assert _learning_network(pynn_bss2, [500.0, 1000.0, 1333.3, 2050.0], seed=7) == whole
 
 
 def test_parameters_get_set_and_reset_keeps_learned_weights():
