@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 DEFAULT_OUT = ROOT / "build" / "docs" / "gallery"
-ARGS = {"adex_firing_patterns.py": ["--with-nest"]}
+ARGS = {"adex_firing_patterns.py": ["--with-nest"], "plasticity.py": ["--with-nest"]}
 """Arguments beyond ``--quick --out DIR`` per example (the gallery shows NEST too)."""
 
 

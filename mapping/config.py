@@ -254,6 +254,8 @@ def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,
         "background generators": (len(routing.background), spec.n_background_generators),
         "chips": (1, 1),
     }
+    if disc.learning is not None:          # STDP: sensors read by the plasticity processors
+        resources["synapses with STDP"] = (int(disc.learning.synapse.size), spec.n_synapses)
     if routing.stp_setting is not None:   # drivers of their own, from the spike sources' share
         resources["plastic-stream drivers"] = (
             int(np.sum(routing.stp_setting >= 0)),

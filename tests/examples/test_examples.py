@@ -105,7 +105,24 @@ def check_does_not_fit(stdout):
     assert number(r"rate ([\d.]+) Hz", stdout[at[3]:]) > 1.0
 
 
+def check_plasticity(stdout):
+    """Depression and facilitation as on NEST (the train's last amplitude over its first
+    within 5 %: measured 0.268 vs 0.264, 2.718 vs 2.661), and the STDP window: depression
+    before, potentiation after, within 3 weight codes (0.05 of w_max) of NEST's."""
+    chip, nest = stdout.split("\nnest:")
+    ratios = [[float(x) for x in re.findall(r"last of the train / first ([\d.]+)", part)]
+              for part in (chip, nest)]
+    np.testing.assert_allclose(ratios[0], ratios[1], rtol=0.05)
+    assert ratios[0][0] < 0.4 and ratios[0][1] > 2.0
+    window = [np.array(re.findall(r"^\s+([+-][\d.]+)\s+([+-][\d.]+)$", part, re.M), float)
+              for part in (chip, nest)]
+    offsets, learned = window[0].T
+    assert np.all(learned[offsets < 0] < 0) and np.all(learned[(offsets > 0) & (offsets < 20)] > 0)
+    np.testing.assert_allclose(learned, window[1][:, 1], atol=0.05)
+
+
 CHECKS = {
+    "plasticity.py": check_plasticity,
     "balanced_network.py": check_balanced_network,
     "adex_firing_patterns.py": check_adex_firing_patterns,
     "synfire_chain.py": check_synfire_chain,

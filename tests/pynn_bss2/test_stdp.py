@@ -92,6 +92,7 @@ def test_parameters_get_set_and_reset_keeps_learned_weights():
         sim.reset()
         assert np.array_equal(prj.get("weight", format="array"), learned)
     assert not np.allclose(learned, 0.002)
+    assert sim.get_mapping_report().resources["synapses with STDP"] == (8, 131072)
     assert learned.max() <= 0.004 + 1e-12
     sim.end()
 
