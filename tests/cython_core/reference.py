@@ -231,3 +231,20 @@ def reference_run(circuits, synapses, routes, dt_us: float, latency_us: float,
         sample_step=np.array(sample_steps, dtype=np.int64),
         v=np.array(samples).reshape(len(samples), len(record)),
         final_v=v, final_i_exc=i_exc, final_i_inh=i_inh, final_refrac_left=refrac_left)
+
+
+def bus_delivered(steps, n_steps: int, dt_us: float, limits) -> list:
+    """The arrival steps of the events (one per entry of ``steps``) that a bus with
+    ``limits`` (BusLimits) lets through: the kernel's leaky bucket, drained at every
+    step, then each event takes a slot or is dropped."""
+    steps = np.asarray(steps)
+    drain = dt_us / limits.event_period_us
+    capacity = limits.fifo_depth + drain
+    bucket, delivered = 0.0, []
+    for arrive in range(1, n_steps + 1):
+        bucket = bucket - drain if bucket > drain else 0.0
+        for _ in range(np.count_nonzero(steps == arrive)):
+            if bucket < capacity:
+                bucket += 1.0
+                delivered.append(arrive)
+    return delivered

@@ -15,6 +15,7 @@ from pynn_bss2.cython_core import (BusLimits, CircuitParameters, DriverSTP, Emul
                                    EventRoutes, Noise, SynapseArrays, _chip)
 from pynn_bss2.errors import EmulationError
 from pynn_bss2.mapping import ChipSpec
+from reference import bus_delivered
 from test_kernel_vs_reference import (matching_addresses, random_circuits, random_routes,
                                       random_synapses)
 
@@ -278,17 +279,7 @@ def test_dropped_events_do_not_update_stp():
     emu.queue_host_events(tick_of_step(steps), np.zeros(steps.size, np.int32),
                           np.zeros(steps.size, np.uint8), bus=np.zeros(steps.size, np.int8))
     out = emu.run(n_steps, record=np.arange(N), observables=("syn_exc",), record_start=True)
-    # the bucket: drained at every step, then each event takes a slot or is dropped
-    drain = DT / limits.event_period_us
-    capacity = limits.fifo_depth + drain
-    bucket, delivered = 0.0, []
-    for arrive in range(1, n_steps + 1):
-        bucket = bucket - drain if bucket > drain else 0.0
-        for _ in range(np.count_nonzero(steps == arrive)):
-            if bucket < capacity:
-                bucket += 1.0
-                delivered.append(arrive)
-    delivered = np.array(delivered)
+    delivered = np.array(bus_delivered(steps, n_steps, DT, limits))
     assert 10 < steps.size - delivered.size == out.dropped[0]
     eff, (R, u, _) = tm_twin(delivered * DT, STP.U[0], STP.tau_rec_us[0],
                                   STP.tau_fac_us[0])
