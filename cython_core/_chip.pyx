@@ -730,7 +730,9 @@ def run_chip(
     cdef Syn syn
     cdef Py_ssize_t S = params.strides[0] // sizeof(double)
     if params.strides[1] != sizeof(double) or S < N:
-        raise ValueError("run_chip: the parameter matrix's rows must be contiguous")
+        raise ValueError(f"run_chip: the parameter matrix's rows must be contiguous, at "
+                         f"least {N} doubles apart; got strides {params.strides[0]} and "
+                         f"{params.strides[1]} bytes; pass circuits.parameter_matrix()")
     cdef FastRows rows = _fast_rows(&params[0, 0], S)
     c.P = &params[0, 0]; c.N = N; c.S = S; c.rows = &rows
     c.v = &v[0]; c.w = &w[0]; c.se = &se[0]; c.si = &si[0]; c.imc = &imc[0]

@@ -278,21 +278,16 @@ def csr_ptr(owner: np.ndarray, n_owners: int) -> np.ndarray:
 
 def synapse_table(synapses: SynapseArrays, params: CircuitParameters, target: np.ndarray,
                   keep: np.ndarray | None = None):
-    """The synapses that respond to each (global row, address), as the kernel's CSR.
+    """The synapses that respond to each (global row, address), as the kernel's CSR,
+    and the table entry of every synapse (``[rows, columns]`` int64, -1 where left out).
 
-    Returns ``(ptr, target, amplitude, row_sign, n_addresses)``: the synapses of row
-    ``g`` and address ``a`` are ``ptr[g * n_addresses + a]`` to the next entry, each
+    The table is ``(ptr, target, amplitude, row_sign, n_addresses)``: the synapses of
+    row ``g`` and address ``a`` are ``ptr[g * n_addresses + a]`` to the next entry, each
     with the circuit whose synaptic line it feeds and ``weight * gain`` (nA or nS).
     Synapses with weight 0 or on rows that are off are left out, except those ``keep``
     (bool, the weights' shape) marks on rows that are on (plastic synapses, which may
     grow again); within one entry the columns keep their order.
     """
-    return _synapse_layout(synapses, params, target, keep)[0]
-
-
-def _synapse_layout(synapses, params, target, keep=None):
-    """:func:`synapse_table` and the table entry of every synapse in it (``[rows,
-    columns]`` int64, -1 where left out)."""
     weights = np.asarray(synapses.weights)
     labels = np.asarray(synapses.labels).astype(np.int64)
     sign = np.ascontiguousarray(synapses.row_sign, np.int8)
@@ -402,7 +397,7 @@ class Emulator:
         if n_plastic:
             keep = np.zeros(np.shape(synapses.weights), bool)
             keep[sensors.row, sensors.column] = True
-        self._syn, entry = _synapse_layout(synapses, self.merged, self._target, keep)
+        self._syn, entry = synapse_table(synapses, self.merged, self._target, keep)
         if n_plastic:
             # the kernel's sensor tables: table entry -> plastic synapse, root -> plastic
             self._plastic_entry = entry[sensors.row, sensors.column]
@@ -518,7 +513,7 @@ class Emulator:
         if which.size == 0:
             return
         n_plastic = self._plastic_codes.size
-        if which.dtype != bool and which.size and (
+        if which.dtype != bool and (
                 not np.issubdtype(which.dtype, np.integer) or which.min() < -n_plastic
                 or which.max() >= n_plastic):
             raise EmulationError(f"reset_sensors: which = {which.tolist()!r} must index the "

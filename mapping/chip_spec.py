@@ -281,6 +281,11 @@ class ChipSpec:
         return self.n_hemispheres * self.n_drivers
 
     @property
+    def correlation_max_lsb(self) -> int:
+        """The largest read of a correlation sensor (255): where it saturates."""
+        return (1 << self.correlation_bits) - 1
+
+    @property
     def n_synapses(self) -> int:
         """Synapses on the chip (131,072)."""
         return self.n_global_rows * self.n_columns

@@ -213,7 +213,7 @@ def _sensors(disc: Discretised, routing: Routing, spec: ChipSpec) -> Correlation
     row, col = routing.learning_rows
     return CorrelationSensors(row, col, disc.learning.tau_causal_us,
                               disc.learning.tau_acausal_us, spec.correlation_lsb_per_pair,
-                              float((1 << spec.correlation_bits) - 1))
+                              float(spec.correlation_max_lsb))
 
 
 def driver_stp(disc: Discretised, routing: Routing, spec: ChipSpec) -> DriverSTP | None:
@@ -222,12 +222,11 @@ def driver_stp(disc: Discretised, routing: Routing, spec: ChipSpec) -> DriverSTP
     if routing.stp_setting is None:
         return None
     setting = routing.stp_setting
-    on = setting >= 0
-    values = [np.zeros(setting.size) for _ in range(3)]
-    for out, per_setting in zip(values, disc.stp.hardware()):
-        out[on] = per_setting[setting[on]]
-    values[1][~on] = 1.0   # no state: any positive time constant
-    return DriverSTP(*values, rows_per_driver=spec.rows_per_driver)
+    on, pick = setting >= 0, np.maximum(setting, 0)
+    u, rec, fac = disc.stp.hardware(spec)
+    off = DriverSTP.off(setting.size, spec.rows_per_driver)   # drivers without a stream
+    return DriverSTP(np.where(on, u[pick], off.U), np.where(on, rec[pick], off.tau_rec_us),
+                     np.where(on, fac[pick], off.tau_fac_us), rows_per_driver=spec.rows_per_driver)
 
 
 def build_report(spec: ChipSpec, config: ChipConfig, disc: Discretised,

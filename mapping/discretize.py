@@ -146,8 +146,7 @@ def discretize(graph: NetworkGraph, spec: ChipSpec,
     return Discretised(vmap, neurons, sources,
                        Synapses(synapses.source[keep], synapses.target[keep], codes[keep]),
                        stats, native.codes, conn["stp_settings"],
-                       _learning(conn, sources, synapses, gains, keep, spec,
-                                 {p.origin: p.label for p in graph.projections}))
+                       _learning(conn, sources, synapses, gains, keep, spec))
 
 
 def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
@@ -160,7 +159,7 @@ def _synapse_codes(graph: NetworkGraph, spec: ChipSpec, stp_scales=None):
         ``(conn, sources, synapses, weight, gains, codes)``.
     """
     conn = _connections(graph, spec)
-    labels = {p.origin: p.label for p in graph.projections}
+    labels = conn["labels"] = {p.origin: p.label for p in graph.projections}
     conn["stp_setting"], conn["stp_settings"] = stp_mod.discretise(
         conn["stp"], spec, lambda pick: labels.get(int(conn["projection"][pick][0]), ""),
         stp_scales, conn["plastic"])
@@ -283,6 +282,15 @@ def _unique_rows(*columns):
     inverse = np.empty(n, np.int64)
     inverse[order] = np.cumsum(new) - 1
     return tuple(c[new] for c in cols), inverse
+
+
+def _rank_within(sorted_keys: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal consecutive keys."""
+    if sorted_keys.size == 0:
+        return np.zeros(0, np.int64)
+    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+    start = np.maximum.accumulate(np.where(new, np.arange(sorted_keys.size), 0))
+    return np.arange(sorted_keys.size) - start
 
 
 GAIN_CANDIDATES = 16
@@ -440,7 +448,7 @@ def _check_learning_pairs(conn: dict, labels: dict) -> None:
 
 
 def _learning(conn: dict, sources: VirtualSources, synapses: Synapses, gains: np.ndarray,
-              keep: np.ndarray, spec: ChipSpec, labels: dict) -> ppu.Learning | None:
+              keep: np.ndarray, spec: ChipSpec) -> ppu.Learning | None:
     """The plastic synapses (indices after dropping the zero-code static ones) and their
     rule in weight codes of their neuron's gain."""
     learns = np.flatnonzero(conn["learning"])
@@ -456,7 +464,8 @@ def _learning(conn: dict, sources: VirtualSources, synapses: Synapses, gains: np
     if dead.any():
         k = int(np.flatnonzero(dead)[0])
         raise DiscretisationError(
-            f"Projection '{labels.get(int(conn['projection'][learns[k]]), '?')}': STDP w_max = "
+            f"Projection '{conn['labels'].get(int(conn['projection'][learns[k]]), '?')}': "
+            f"STDP w_max = "
             f"{values[k, 5]:g} is {w_max[k]:.2f} of a weight code on its neuron, whose gain "
             f"({gain[k]:.4g} per code) is set by the largest weight onto it on that "
             "receptor: its synapses could never hold a nonzero weight. Give the plastic "
@@ -466,7 +475,7 @@ def _learning(conn: dict, sources: VirtualSources, synapses: Synapses, gains: np
     origin = conn["projection"]
     order = np.argsort(origin, kind="stable")
     rank = np.empty(origin.size, np.int64)
-    rank[order] = np.arange(origin.size) - np.searchsorted(origin[order], origin[order])
+    rank[order] = _rank_within(origin[order])
     return ppu.Learning(new_index[syn], learns, gain, values[:, 2], values[:, 3],
                         np.minimum(w_min, spec.weight_max), np.minimum(w_max, spec.weight_max),
                         values[:, 6] > 0, float(spec.bio_ms_to_hw_us(values[0, 0])),

@@ -145,7 +145,8 @@ class NetworkGraph:
         for i, start in self.offsets(kind).items():
             pop = self.populations[i]
             if start <= index < start + pop.size:
-                what = "neuron" if kind == NEURON else "spike source"
+                what = {NEURON: "neuron", BACKGROUND: "BackgroundSpikeSource cell"}.get(
+                    kind, "spike source")
                 return f"{what} {index - start} of '{pop.label}'"
         return f"{kind} cell {index}"
 
@@ -166,8 +167,8 @@ class NetworkGraph:
                 parts.append(np.asarray(pop.params[name], float))
             elif name in OPTIONAL_PARAMETERS:
                 parts.append(np.full(pop.size, OPTIONAL_PARAMETERS[name]))
-            elif name in (NATIVE_PARAMETERS if not is_native(pop) else LIF_PARAMETERS) \
-                    or (name.startswith("code_") and not is_native(pop)):
+            elif (name in LIF_PARAMETERS if is_native(pop)
+                  else name in NATIVE_PARAMETERS or name.startswith("code_")):
                 parts.append(np.full(pop.size, np.nan))
             else:
                 raise KeyError(f"population '{pop.label}' has no parameter {name!r}")

@@ -179,7 +179,8 @@ def check_weights(graph: NetworkGraph, spec: ChipSpec) -> None:
             problems.append(
                 f"Projection '{edge.label}': |weight| {bad[0]:g} onto native cells of "
                 f"'{graph.populations[edge.post].label}' ({bad.size} connection(s)) is not a "
-                f"6-bit synapse weight, a whole number 0..{spec.weight_max} in magnitude "
+                f"{spec.weight_max.bit_length()}-bit synapse weight, a whole number "
+                f"0..{spec.weight_max} in magnitude "
                 "(negative onto the inhibitory receptor of current-based types); native "
                 "cell types take hardware weights (the gain per LSB is a cell parameter)")
     if problems:
@@ -213,7 +214,8 @@ def weight_codes(gains: np.ndarray, codes: np.ndarray, weight: np.ndarray,
         raise DiscretisationError(
             f"merged weight {merged.max():g} from one source onto {cell} (a native cell) "
             f"exceeds {limit} ({int(np.ceil(merged.max() / spec.weight_max))} parallel "
-            "synapses of one 8-bit merged code); connect each source to a native cell at "
+            f"synapses of one {np.iinfo(codes.dtype).bits}-bit merged code); connect each "
+            "source to a native cell at "
             "most a few times, or with smaller codes")
     codes = codes.copy()
     codes[mine] = np.rint(merged).astype(codes.dtype)

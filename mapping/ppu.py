@@ -79,9 +79,11 @@ def check(values: np.ndarray, projection: np.ndarray, labels: dict, spec: ChipSp
     lo, hi = spec.bio_range_ms(spec.correlation_tau_range_us)
     for k, name, side in ((0, "tau_plus", "causal"), (1, "tau_minus", "acausal")):
         distinct = np.unique(values[:, k])
-        bad = distinct[~((distinct >= lo) & (distinct <= hi))]
-        if bad.size:
-            problems.append(f"STDP {name} = {bad[0]:g} ms is outside the correlation "
+        outside = ~((values[:, k] >= lo) & (values[:, k] <= hi))
+        if outside.any():
+            first = int(np.flatnonzero(outside)[0])
+            problems.append(f"Projection '{labels.get(int(projection[first]), '?')}': STDP "
+                            f"{name} = {values[first, k]:g} ms is outside the correlation "
                             f"sensors' range {lo:g}..{hi:g} ms (at acceleration "
                             f"{spec.acceleration:g}x); choose {name} within it")
         if distinct.size > 1:
@@ -96,14 +98,18 @@ def check(values: np.ndarray, projection: np.ndarray, labels: dict, spec: ChipSp
             problems.append(f"Projection '{labels.get(int(p), p)}': {', '.join(uneven)} "
                             "differ between its connections, but the plasticity processor's "
                             "program holds one set per projection; give them one value each")
-        if np.any(mine[:, 2:4] < 0) or not np.all(np.isfinite(mine)):
-            problems.append(f"Projection '{labels.get(int(p), p)}': A_plus = {mine[0, 2]:g} "
-                            f"and A_minus = {mine[0, 3]:g} (and every parameter) must be "
+        bad = np.any(mine[:, 2:4] < 0, axis=1) | ~np.all(np.isfinite(mine), axis=1)
+        if bad.any():
+            r = mine[np.argmax(bad)]
+            problems.append(f"Projection '{labels.get(int(p), p)}': A_plus = {r[2]:g} "
+                            f"and A_minus = {r[3]:g} (and every parameter) must be "
                             "finite, the amplitudes >= 0")
-        if np.any(mine[:, 4] < 0) or np.any(mine[:, 5] < mine[:, 4]):
+        bad = (mine[:, 4] < 0) | (mine[:, 5] < mine[:, 4])
+        if bad.any():
+            r = mine[np.argmax(bad)]
             problems.append(f"Projection '{labels.get(int(p), p)}': the weight bounds must "
-                            f"satisfy 0 <= w_min <= w_max (got w_min = {mine[0, 4]:g}, "
-                            f"w_max = {mine[0, 5]:g})")
+                            f"satisfy 0 <= w_min <= w_max (got w_min = {r[4]:g}, "
+                            f"w_max = {r[5]:g})")
     if problems:
         raise ParameterRangeError("\n".join(problems))
 
@@ -112,7 +118,7 @@ def update(codes: np.ndarray, causal_lsb: np.ndarray, acausal_lsb: np.ndarray,
            learning: Learning, spec: ChipSpec, rng: np.random.Generator) -> np.ndarray:
     """One pass of the processors' kernel: the new weight codes (uint8) from the
     sensors' accumulated charge (LSB, as the kernel holds it)."""
-    top = (1 << spec.correlation_bits) - 1
+    top = spec.correlation_max_lsb
     causal = np.minimum(np.rint(causal_lsb), top) / spec.correlation_lsb_per_pair
     acausal = np.minimum(np.rint(acausal_lsb), top) / spec.correlation_lsb_per_pair
     w = codes.astype(float)

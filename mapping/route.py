@@ -50,7 +50,7 @@ from ..cython_core.routing import (RoutingConfig, RoutingLayout, default_routing
                                    resolve_inputs, resolve_routes)
 from ..errors import AddressError, RowError
 from .chip_spec import ChipSpec
-from .discretize import SOURCE_KIND, Discretised
+from .discretize import SOURCE_KIND, Discretised, _rank_within
 from .exact import assign_exact
 from .graph import BACKGROUND, HOST, NEURON, NetworkGraph
 from .place import Placement
@@ -277,15 +277,6 @@ def _chip_addresses(e: dict, split: np.ndarray, lay: RoutingLayout) -> None:
     rank = np.zeros(order.size, np.int64)
     rank[order] = _rank_within(group[order])
     e["address"][chip] = rank[inverse.reshape(-1)]
-
-
-def _rank_within(sorted_keys: np.ndarray) -> np.ndarray:
-    """0, 1, 2, ... within each run of equal consecutive keys."""
-    if sorted_keys.size == 0:
-        return np.zeros(0, np.int64)
-    new = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
-    start = np.maximum.accumulate(np.where(new, np.arange(sorted_keys.size), 0))
-    return np.arange(sorted_keys.size) - start
 
 
 # ------------------------------------------------------------------------- slots
@@ -572,7 +563,8 @@ def _assign_stp(graph: NetworkGraph, streams: dict, split: np.ndarray, q: np.nda
         raise RowError(
             f"{graph.cell_name(HOST, int(streams['cell'][member]))} needs "
             f"{int(per_col.max())} synapses onto {target} "
-            f"through its short-term plastic synapses (projection '{_plastic_label(graph, HOST)}'"
+            f"through its short-term plastic synapses (projection "
+            f"'{_label(graph, streams['projection'][member])}'"
             f"), but its stream has one driver of {lay.rows_per_driver} rows (a weight "
             "above the largest code takes parallel synapses); lower the weight or the "
             "number of connections between that pair")
@@ -616,13 +608,11 @@ def _check_stream_sources(graph: NetworkGraph, streams: dict) -> None:
     neuron = streams["kind"][i] == CHIP
     kind = NEURON if neuron else BACKGROUND
     who = graph.cell_name(kind, int(streams["cell"][i]))
-    if not neuron:
-        who = "BackgroundSpikeSource cell" + who[len("spike source"):]
     why = ("a neuron's events carry its event output's row select, which every neuron "
            "sending through that output shares" if neuron else
            "a background generator's events carry one row select for its whole population")
     raise AddressError(
-        f"Projection '{_plastic_label(graph, kind)}': {who} sends through short-term "
+        f"Projection '{_label(graph, streams['projection'][i])}': {who} sends through short-term "
         "plastic (TsodyksMarkramSynapse) synapses, but a synapse driver updates its "
         "plasticity state with every event it accepts, so each plastic stream needs a "
         f"driver that accepts it alone, and {why}. Drive plastic synapses from spike "
@@ -630,10 +620,14 @@ def _check_stream_sources(graph: NetworkGraph, streams: dict) -> None:
         "their row select), or use StaticSynapse here")
 
 
-def _plastic_label(graph: NetworkGraph, kind: str) -> str:
-    """The first plastic projection from a population of ``kind``, for messages."""
-    return next((p.label for p in graph.projections
-                 if p.stp is not None and graph.populations[p.pre].kind == kind), "?")
+def _class_size(split: np.ndarray, lay: RoutingLayout) -> np.ndarray:
+    """Drivers of one class on each bus's half (a split bus has half of them per half)."""
+    return lay.drivers_per_bus // N_CLASSES // np.where(split, 2, 1)
+
+
+def _label(graph: NetworkGraph, origin) -> str:
+    """The label of the user's projection ``origin`` (``ProjectionEdge.origin``)."""
+    return next((p.label for p in graph.projections if p.origin == int(origin)), "?")
 
 
 def _blame_streams(error: Exception, n_stp: np.ndarray, split: np.ndarray,
@@ -641,9 +635,7 @@ def _blame_streams(error: Exception, n_stp: np.ndarray, split: np.ndarray,
     """Add to a spike sources' address or row error what the plastic streams took."""
     if not n_stp.any():
         return
-    per_class = np.where(split[None, :, None], lay.drivers_per_bus // 2 // N_CLASSES,
-                         lay.drivers_per_bus // N_CLASSES)
-    taken = (n_stp * per_class).sum(axis=(1, 2))
+    taken = (n_stp * _class_size(split, lay)[None, :, None]).sum(axis=(1, 2))
     where = ", ".join(f"{int(t)} drivers in hemisphere {h}" for h, t in enumerate(taken) if t)
     error.args = (f"{error.args[0].rstrip('.')}. Short-term plastic streams took whole "
                   f"spike-source driver classes, {where}, which the other spike sources "
@@ -680,8 +672,7 @@ def _place_streams(streams: dict, split: np.ndarray, n_stp: np.ndarray, weights:
         used = np.unique(row[mine])
         kind = "plastic streams" + ((", lower output", ", upper output")[half] if split[b] else "")
         exc = int(np.sum(row_sign[used] > 0))
-        per_class = lay.drivers_per_bus // N_CLASSES // (2 if split[b] else 1)
-        reserved = int(n_stp[h, b, half]) * per_class * lay.rows_per_driver
+        reserved = int(n_stp[h, b, half] * _class_size(split, lay)[b]) * lay.rows_per_driver
         uses.append(SlotUse(h, b, kind, reserved, exc, used.size - exc,
                             int(np.unique(streams["source"][mine]).size), int(mine.sum())))
     return setting, stream, tuple(uses)

@@ -46,19 +46,18 @@ class STPSettings:
     rec_scale_us: float
     fac_scale_us: float
     codes: np.ndarray   # int64 [n_settings, 3]
-    codes_per_parameter: int   # ChipSpec.stp_code_max + 1
 
-    def hardware(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def hardware(self, spec: ChipSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(U, tau_rec_us, tau_fac_us)`` per setting; ``tau_fac_us`` 0 where off."""
         c = self.codes
         on = c[:, 2] >= 0
         fac = np.where(on, self.fac_scale_us / (np.maximum(c[:, 2], 0) + 1), 0.0)
-        m = self.codes_per_parameter
+        m = spec.stp_code_max + 1
         return self.u_scale * (c[:, 0] + 1) / m, self.rec_scale_us / (c[:, 1] + 1), fac
 
     def model(self, spec: ChipSpec) -> np.ndarray:
         """``[n_settings, 3]``: U, tau_rec (ms), tau_facil (ms, 0: off) as realised."""
-        u, rec, fac = self.hardware()
+        u, rec, fac = self.hardware(spec)
         return np.stack([u, spec.hw_us_to_bio_ms(rec), spec.hw_us_to_bio_ms(fac)], axis=1)
 
 
@@ -118,7 +117,7 @@ def discretise(requested: np.ndarray, spec: ChipSpec, name=None,
                      axis=1)
     unique, inverse = np.unique(codes, axis=0, return_inverse=True)
     setting[plastic] = inverse.reshape(-1)
-    return setting, STPSettings(float(u_scale), float(rec_scale), float(fac_scale), unique, m)
+    return setting, STPSettings(float(u_scale), float(rec_scale), float(fac_scale), unique)
 
 
 def relative_errors(requested: np.ndarray, setting: np.ndarray, settings: STPSettings | None,

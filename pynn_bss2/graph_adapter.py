@@ -48,6 +48,13 @@ def _node(population) -> PopulationNode:
                           getattr(population, "_pinned", None))
 
 
+def receptor_decides(celltype) -> bool:
+    """Whether the receptor type, not the weight's sign, decides a connection's line
+    (conductance-based, composed and native cells: their weights are magnitudes)."""
+    return bool(getattr(celltype, "conductance_based", False)
+                or getattr(celltype, "receptor_decides", False))
+
+
 def _split(cells, indices: np.ndarray, first_ids: np.ndarray):
     """Population position and local index of each cell of ``cells`` at ``indices``.
 
@@ -68,9 +75,7 @@ def _edges(proj, first_ids: np.ndarray, origin: int, populations) -> list[Projec
     # receptor type, and the cell type checks the weights' signs
     receptor_sign = -1 if line_sign(proj.receptor_type) < 0 else 1
     by_weight = np.where(weight > 0, 1, np.where(weight < 0, -1, receptor_sign)).astype(np.int64)
-    by_receptor = np.array([bool(getattr(p.celltype, "conductance_based", False)
-                                 or getattr(p.celltype, "receptor_decides", False))
-                            for p in populations])
+    by_receptor = np.array([receptor_decides(p.celltype) for p in populations])
     sign = np.where(by_receptor[post_pop], receptor_sign, by_weight).astype(np.int64)
     for b in np.unique(post_pop):
         check = getattr(populations[b].celltype, "check_weights", None)

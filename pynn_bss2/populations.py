@@ -195,15 +195,9 @@ class Population(_ParameterAccess, common.Population):
         names = self.celltype.renewal
         p = {k: np.broadcast_to(np.asarray(self._parameters[k], float), (self.size,))
              for k in names + ("start", "duration")}
-        if "rate" in p:
-            bad = np.flatnonzero((p["rate"] > 0) & (p["rate"] * p["tau_refrac"] >= 1000.0))
-            if bad.size:
-                k = int(bad[0])
-                raise errors.InvalidParameterValueError(
-                    f"SpikeSourcePoissonRefractory cell {k} of '{self.label}': rate "
-                    f"{p['rate'][k]:g} Hz with tau_refrac {p['tau_refrac'][k]:g} ms is "
-                    f"impossible: the dead time alone limits the rate to "
-                    f"{1000.0 / p['tau_refrac'][k]:g} Hz; lower the rate or tau_refrac")
+        check = getattr(self.celltype, "check_renewal", None)
+        if check is not None:
+            check(p, self.label)
         return p
 
     def _emit(self, t0: float, t1: float) -> None:

@@ -14,7 +14,7 @@ from pyNN import common, errors
 from pyNN.space import Space
 
 from . import simulator
-from .graph_adapter import _split
+from .graph_adapter import _split, receptor_decides
 from .standardmodels.receptors import line_sign
 from .mapping.discretize import host_delays, stp_realised, weight_ratios
 from .mapping.ppu import PARAMETERS as STDP_PARAMETERS
@@ -69,7 +69,7 @@ class Connection(common.Connection):
         self._projection, self._i = projection, i
 
     def _column(self, name):
-        return self._projection._columns()[self._projection._attributes.index(name)]
+        return self._projection._column(name)
 
     def __getattr__(self, name):   # the synapse type's other parameters (U, tau_rec, ...)
         if name.startswith("_") or name not in self._projection._attributes:
@@ -217,14 +217,11 @@ class Projection(common.Projection):
         self._learned_under = simulator.state.config   # they are codes x gain of this one
 
     def _by_receptor(self) -> bool:
-        """Whether the receptor type, not the weight's sign, decides (conductance-based,
-        composed and native cells: their weights are magnitudes)."""
         targets = getattr(self.post, "populations", [self.post])
-        return any(getattr(p.celltype, "conductance_based", False)
-                   or getattr(p.celltype, "receptor_decides", False) for p in targets)
+        return any(receptor_decides(p.celltype) for p in targets)
 
     def _set_column(self, name, index, value):
-        column = self._columns()[self._attributes.index(name)]
+        column = self._column(name)
         column[index] = value
         if name == "delay":
             self._check_delays(np.atleast_1d(column[index]))
@@ -240,7 +237,7 @@ class Projection(common.Projection):
             self._set_column(name, slice(None), np.asarray(matrix)[pre, post])
 
     def _get_attributes_as_list(self, names):
-        columns = [self._columns()[self._attributes.index(name)] for name in names]
+        columns = [self._column(name) for name in names]
         return [tuple(row) for row in zip(*(c.tolist() for c in columns))]
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
@@ -248,8 +245,7 @@ class Projection(common.Projection):
         reduce = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
         out = []
         for name in names:
-            values = self._columns()[self._attributes.index(
-                name if name in self._attributes else name.rstrip("s"))]
+            values = self._column(name if name in self._attributes else name.rstrip("s"))
             matrix = np.full((self.pre.size, self.post.size), np.nan)
             if reduce is not None:
                 # the first connection of each (pre, post) pair sets, the others combine
@@ -312,10 +308,10 @@ class Projection(common.Projection):
         if self._realised is None or self._realised[0] is not state.config:
             pre, post, weight = self._columns()[:3]
             ratio = (1.0 if getattr(self, "_learned_under", None) is state.config
-                     else _mine(self, state, weight_ratios(state.graph, state.spec)))
+                     else _mine(self, state, _per_mapping(state, weight_ratios)))
             columns = [pre, post, weight * ratio, _realised_delays(self, state)]
             if self._stp() is not None:
-                columns.extend(_mine(self, state, stp_realised(state.graph, state.spec)).T)
+                columns.extend(_mine(self, state, _per_mapping(state, stp_realised)).T)
             else:
                 columns.extend(self._columns()[4:])
             self._realised = (state.config, columns)
@@ -328,6 +324,17 @@ def _origins(proj):
     first_ids = np.array([int(p.first_id) for p in simulator.state.populations], np.int64)
     pre, post = proj._columns()[:2]
     return _split(proj.pre, pre, first_ids), _split(proj.post, post, first_ids)
+
+
+def _per_mapping(state, per_connection):
+    """``per_connection(graph, spec)`` of the current mapping, computed once per mapping
+    for all projections (``get_realised`` of each would redo the whole network's)."""
+    cache = getattr(state, "_per_connection", None)
+    if cache is None or cache[0] is not state.config:
+        cache = state._per_connection = (state.config, {})
+    if per_connection not in cache[1]:
+        cache[1][per_connection] = per_connection(state.graph, state.spec)
+    return cache[1][per_connection]
 
 
 def _mine(proj, state, values: np.ndarray) -> np.ndarray:

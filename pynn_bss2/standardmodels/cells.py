@@ -5,6 +5,7 @@ units happens in the mapping compiler (``pynn_bss2.mapping.discretize``), where 
 voltage map and the acceleration factor are known. PyNN's composed ``PointNeuron``
 (``LIF`` or ``AdExp`` with exponential receptors) translates onto the same names.
 """
+import numpy as np
 from pyNN import errors as pynn_errors
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import StandardCellType, build_translations, cells
@@ -91,28 +92,31 @@ class SpikeSourceGamma(cells.SpikeSourceGamma):
     __doc__ = cells.SpikeSourceGamma.__doc__
     placement = HOST
     # a renewal process played by the host: its interval law, its parameters, its stream
+    # (alpha: shape, dimensionless; beta: Hz)
     intervals, renewal, stream = staticmethod(gamma_intervals), ("alpha", "beta"), 1
 
-    translations = _identity(
-        "alpha",     # shape (dimensionless)
-        "beta",      # Hz
-        "start",     # ms
-        "duration",  # ms
-    )
+    translations = _identity(*renewal, "start", "duration")   # start, duration: ms
 
 
 class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
     __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
     placement = HOST
     intervals, renewal, stream = (staticmethod(refractory_poisson_intervals),
-                                  ("rate", "tau_refrac"), 2)
+                                  ("rate", "tau_refrac"), 2)   # Hz, ms
 
-    translations = _identity(
-        "rate",        # Hz
-        "tau_refrac",  # ms
-        "start",       # ms
-        "duration",    # ms
-    )
+    @staticmethod
+    def check_renewal(p: dict, label: str) -> None:
+        """A rate the dead time allows, per cell (``p``: per-cell arrays)."""
+        bad = np.flatnonzero((p["rate"] > 0) & (p["rate"] * p["tau_refrac"] >= 1000.0))
+        if bad.size:
+            k = int(bad[0])
+            raise pynn_errors.InvalidParameterValueError(
+                f"SpikeSourcePoissonRefractory cell {k} of '{label}': rate "
+                f"{p['rate'][k]:g} Hz with tau_refrac {p['tau_refrac'][k]:g} ms is "
+                f"impossible: the dead time alone limits the rate to "
+                f"{1000.0 / p['tau_refrac'][k]:g} Hz; lower the rate or tau_refrac")
+
+    translations = _identity(*renewal, "start", "duration")   # start, duration: ms
 
 
 class BackgroundSpikeSource(StandardCellType):

@@ -183,10 +183,7 @@ class ACSource(_OffsetCurrentSource, electrodes.ACSource):
 
     def change_steps(self, s0: int, s1: int) -> np.ndarray:
         self._check()  # the time step may have changed since the parameters were set
-        p, dt = self._values(), simulator.state.dt
-        on, off = _window(p, dt)
-        steps = np.arange(max(s0, on), min(s1, off), dtype=np.int64)
-        return np.concatenate([steps, [off]]) if s0 <= off < s1 else steps
+        return _grid_steps(self._values(), simulator.state.dt, s0, s1)
 
     def amplitude_at(self, t_ms):
         p, dt = self._values(), simulator.state.dt
@@ -223,11 +220,8 @@ class NoisyCurrentSource(_OffsetCurrentSource, electrodes.NoisyCurrentSource):
         return int(round(every))
 
     def change_steps(self, s0: int, s1: int) -> np.ndarray:
-        on, off = _window(self._values(), simulator.state.dt)
-        every = self._interval_steps()
-        first = on + max(0, -(-(s0 - on) // every)) * every
-        steps = np.arange(first, min(s1, off), every, dtype=np.int64)
-        return np.concatenate([steps, [off]]) if s0 <= off < s1 else steps
+        return _grid_steps(self._values(), simulator.state.dt, s0, s1,
+                           self._interval_steps())
 
     def _draw(self, k: np.ndarray) -> np.ndarray:
         """Standard normal values of intervals ``k`` (drawn in interval order, from a
@@ -254,6 +248,15 @@ class NoisyCurrentSource(_OffsetCurrentSource, electrodes.NoisyCurrentSource):
 def _window(p: dict, dt: float) -> np.ndarray:
     """The steps at which a source with ``start`` and ``stop`` switches on and off."""
     return _step_index([p["start"], min(float(p["stop"]), 1e12)], dt)
+
+
+def _grid_steps(p: dict, dt: float, s0: int, s1: int, every: int = 1) -> np.ndarray:
+    """Steps in ``[s0, s1)`` where a source rewriting its current every ``every`` steps
+    from its start changes it: its grid within its window, and its switching off."""
+    on, off = _window(p, dt)
+    first = on + max(0, -(-(s0 - on) // every)) * every
+    steps = np.arange(first, min(s1, off), every, dtype=np.int64)
+    return np.concatenate([steps, [off]]) if s0 <= off < s1 else steps
 
 
 def _active(p: dict, t_ms, dt: float) -> np.ndarray:

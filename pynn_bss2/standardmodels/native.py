@@ -81,9 +81,14 @@ def _code_range(spec):
     return (0, spec.capmem_max)
 
 
+_TRANSFER = transfers(_SPEC)
+"""The nominal CapMem transfer of each calibrated parameter (code <-> value)."""
+_REGISTER_NAME = {"v_thresh": "v_threshold"}
+"""CapMem cells whose register name (chip.md) differs from the calibrated parameter's."""
+
 _REGISTERS = {
     # CapMem cells, as mapping/capmem.py and chip.md name them
-    **{("v_threshold" if name == "v_thresh" else name):
+    **{_REGISTER_NAME.get(name, name):
        ("code_" + name, 1.0, f"CapMem code of {name}", _code_range, True)
        for name in CALIBRATED},
     "c_mem": ("c_mem_code", 1.0, "membrane capacitance setting",
@@ -166,15 +171,13 @@ class HXNeuron(_NativeCellType):
     """
 
     table = _REGISTERS
-    _nominal = {name: float(t.code_of(v)) for name, t, v in (
-        (name, transfers(_SPEC)[name], value) for name, value in (
-            ("v_leak", _V_DEFAULTS_MV[0] * V_PER_MV), ("v_reset", _V_DEFAULTS_MV[1] * V_PER_MV),
-            ("v_thresh", _V_DEFAULTS_MV[2] * V_PER_MV), ("tau_mem", _SPEC.tau_default_us),
-            ("tau_syn_exc", _SPEC.tau_default_us), ("tau_syn_inh", _SPEC.tau_default_us),
-            ("gain_exc", _GAIN_DEFAULT["current"]),
-            ("gain_inh", _GAIN_DEFAULT["current"])))}
+    _nominal = {name: float(_TRANSFER[name].code_of(value)) for name, value in (
+        ("v_leak", _V_DEFAULTS_MV[0] * V_PER_MV), ("v_reset", _V_DEFAULTS_MV[1] * V_PER_MV),
+        ("v_thresh", _V_DEFAULTS_MV[2] * V_PER_MV), ("tau_mem", _SPEC.tau_default_us),
+        ("tau_syn_exc", _SPEC.tau_default_us), ("tau_syn_inh", _SPEC.tau_default_us),
+        ("gain_exc", _GAIN_DEFAULT["current"]), ("gain_inh", _GAIN_DEFAULT["current"]))}
     default_parameters = {
-        **{("v_threshold" if k == "v_thresh" else k): v for k, v in _nominal.items()},
+        **{_REGISTER_NAME.get(k, k): v for k, v in _nominal.items()},
         "c_mem": float(_SPEC.c_mem_code_max),
         "refractory_time": float(_REFRACTORY_DEFAULT[0]),
         "refractory_clock": float(_REFRACTORY_DEFAULT[1]),

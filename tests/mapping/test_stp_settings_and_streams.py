@@ -17,6 +17,7 @@ from pynn_bss2.mapping.place import place_in_order
 from pynn_bss2.mapping.route import host_label, route
 
 SPEC = ChipSpec()
+RPD = SPEC.rows_per_driver
 
 
 def plastic(e, U=0.5, tau_rec=200.0, tau_facil=0.0):
@@ -43,7 +44,7 @@ def test_values_on_one_scale_are_exact_and_static_rows_stay_static():
     assert setting[1] == -1 and setting[0] != setting[2]
     realised = settings.model(SPEC)[setting[[0, 2]]]
     np.testing.assert_allclose(realised, requested[[0, 2]], rtol=1e-12)
-    u, rec, fac = settings.hardware()
+    u, rec, fac = settings.hardware(SPEC)
     assert np.all(fac[setting[[2]]] == 0) and fac[setting[0]] == pytest.approx(500.0)
 
 
@@ -63,7 +64,7 @@ def test_spread_values_round_to_the_nearest_setting_and_errors_are_reported():
     assert err[:, 1].max() < 0.35 and err[:, 0].max() < 0.6
     # no other code of the chosen scales would be nearer
     m = SPEC.stp_code_max + 1
-    for k, tau in zip(settings.codes[setting, 1], requested[:, 1] / 1000 * 1000):
+    for k, tau in zip(settings.codes[setting, 1], SPEC.bio_ms_to_hw_us(requested[:, 1])):
         alternatives = settings.rec_scale_us / (np.arange(m) + 1)
         best = np.min(np.abs(alternatives - tau) / tau)
         assert abs(settings.rec_scale_us / (k + 1) - tau) / tau == pytest.approx(best)
@@ -109,23 +110,22 @@ def test_each_plastic_stream_has_a_driver_that_accepts_it_alone():
     reach = {}   # driver -> senders whose events it accepts
     for c in range(SPEC.n_circuits):
         for row in full.row[full.ptr[c]:full.ptr[c + 1]]:
-            reach.setdefault(int(row) // 2, set()).add(("neuron", c))
+            reach.setdefault(int(row) // RPD, set()).add(("neuron", c))
     for cell in range(6):
         part = slice(host.ptr[cell], host.ptr[cell + 1])
         for row, event in zip(host.row[part], host.event[part]):
-            reach.setdefault(int(row) // 2, set()).add(("host", cell, int(event)))
+            reach.setdefault(int(row) // RPD, set()).add(("host", cell, int(event)))
     for d in drivers:
         assert len(reach[d]) == 1, (d, reach[d])
     # the streams' synapses: on their driver's rows, the codes asked for
-    lay_rows = arrays.weights.reshape(-1, 2, arrays.weights.shape[1])
+    lay_rows = arrays.weights.reshape(-1, RPD, arrays.weights.shape[1])
     for d in drivers:
         (sender,) = reach[d]
         assert sender[0] == "host"
-        codes = lay_rows[d][arrays.row_sign[2 * d:2 * d + 2] != 0]
+        codes = lay_rows[d][arrays.row_sign[RPD * d:RPD * (d + 1)] != 0]
         assert codes.any()
     got = {}
     for v in streams:
-        cell = int(src.cell[v])
         targets = disc.synapses.target[disc.synapses.source == v]
         got[v] = sorted(targets.tolist())
     assert sorted(len(t) for t in got.values()) == [1] * 6 + [20] * 6
@@ -178,8 +178,8 @@ def test_a_plastic_driver_accepts_one_row_select_of_one_bus():
                         np.full(labels.size, int(lay.host_input(0))))
     heard = {}
     for group, row in zip(ev.group.tolist(), ev.row.tolist()):
-        heard.setdefault(row // 2, set()).add(group)
+        heard.setdefault(row // RPD, set()).add(group)
     plastic_drivers = np.flatnonzero(routing.stp_setting >= 0)
     assert all(len(heard[d]) == 1 for d in plastic_drivers)
     full = resolve_routes(routing.config)
-    assert not set((full.row // 2).tolist()) & set(plastic_drivers.tolist())
+    assert not set((full.row // RPD).tolist()) & set(plastic_drivers.tolist())

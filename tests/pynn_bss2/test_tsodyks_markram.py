@@ -134,14 +134,7 @@ def test_state_carries_over_when_weights_change_between_runs():
 
 def _resources(times):
     """R after the last of ``times`` (depressing setting)."""
-    R, u, last = 1.0, 0.0, -np.inf
-    s = SETTINGS[0]
-    for t in times:
-        u = s["U"]
-        R = 1 - (1 - R) * np.exp(-(t - last) / s["tau_rec"])
-        R -= u * R
-        last = t
-    return R
+    return _depressed(times, SETTINGS[0]["U"], SETTINGS[0]["tau_rec"])
 
 
 def test_get_set_and_realised_values():
